@@ -1,0 +1,145 @@
+"""The command line: a thin click adapter that wires the stages and turns errors into messages.
+
+Each command lives in `gradcli/commands/NAME.py` and is imported only when it runs, so start-up
+stays fast. Program variables are bound with `--NAME VALUE`, `--NAME=VALUE` or `--set NAME=VALUE`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+
+import click
+
+from . import __version__
+from .errors import GradcliError, InputError
+
+ORDER = ["eval", "graph", "step", "explain", "check", "train"]
+
+#: Settings for commands that take a program and its bindings.
+PROGRAM_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": ["-h", "--help"]}
+
+
+class LazyGroup(click.Group):
+    """Finds commands in gradcli.commands and imports one only when it is used."""
+
+    def list_commands(self, ctx):
+        from . import commands
+
+        found = {m.name for m in pkgutil.iter_modules(commands.__path__)}
+        return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
+
+    def get_command(self, ctx, name):
+        if name not in self.list_commands(ctx):
+            return None
+        return importlib.import_module(f"gradcli.commands.{name}").command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="gradcli")
+def cli():
+    """Differentiate scalar programs by reverse-mode automatic differentiation, and show the work.
+
+    \b
+    Examples:
+      gradcli eval "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2
+      gradcli graph "o=tanh(x1*w1 + x2*w2 + b)" --out neuron.svg
+      gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.001
+    """
+
+
+def program_options(command):
+    """The program argument, -f FILE and --set, shared by every command that takes a program."""
+    command = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Bind a variable (repeatable).")(
+        command
+    )
+    command = click.option("-f", "--file", type=str, default=None, help="Read the program from FILE ('-' for stdin).")(
+        command
+    )
+    return click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[EXPR] [--NAME VALUE]...")(command)
+
+
+def program_args(args: tuple[str, ...], sets: tuple[str, ...]) -> tuple[str | None, dict[str, str]]:
+    """Split the raw arguments into the program text and the bindings (name -> text)."""
+    expr, given = None, {}
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token.startswith("--") and len(token) > 2:
+            name, eq, value = token[2:].partition("=")
+            if not name.isidentifier():
+                raise InputError(f"no such option: {token}")
+            if not eq:
+                if i + 1 >= len(args):
+                    raise InputError(f"{token} needs a value")
+                i += 1
+                value = args[i]
+            given[name] = value
+        elif expr is None:
+            expr = token
+        else:
+            raise InputError(f"unexpected argument {token!r}: the program is already given ({expr!r}); quote it")
+        i += 1
+    for item in sets:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip().isidentifier():
+            raise InputError(f"--set {item}: expected NAME=VALUE")
+        given[name.strip()] = value
+    return expr, given
+
+
+def format_option(*choices: str):
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True, help="Output format."
+    )
+
+
+def precision_option(command):
+    return click.option(
+        "--precision", type=click.IntRange(0, 17), default=4, show_default=True, help="Decimal places shown."
+    )(command)
+
+
+def stdout_console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def echo_json(record: dict) -> None:
+    """One JSON object on stdout, floats at full precision."""
+    click.echo(json.dumps(record, allow_nan=False))
+
+
+def _error(message: str) -> None:
+    first, _, rest = message.partition("\n")
+    click.echo(click.style("error:", fg="red", bold=True) + f" {first}", err=True)
+    if rest:
+        click.echo(rest, err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every failure into `error: ...` and its exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="gradcli", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        _error("interrupted")
+        code = 130
+    except click.ClickException as exc:
+        message = exc.format_message()
+        _error(message[:1].lower() + message[1:])
+        code = 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except GradcliError as exc:
+        _error(str(exc))
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        code = 130
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away: nothing more to say
+        code = 1
+    sys.exit(code or 0)

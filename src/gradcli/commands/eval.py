@@ -1,0 +1,45 @@
+"""`gradcli eval`: forward and backward pass, every node's value and gradient."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import (
+    PROGRAM_SETTINGS,
+    echo_json,
+    format_option,
+    precision_option,
+    program_args,
+    program_options,
+    stdout_console,
+)
+from ..program import Run, load, output_node
+
+
+@click.command("eval", context_settings=PROGRAM_SETTINGS)
+@program_options
+@click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
+@click.option("--all", "show_all", is_flag=True, help="Also list the unnamed intermediate nodes.")
+@format_option("table", "json")
+@precision_option
+def command(args, file, sets, of, show_all, fmt, precision):
+    """Evaluate a program and every node's gradient d(output)/d(node).
+
+    \b
+    Examples:
+      gradcli eval "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2
+      gradcli eval "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2 --format json
+      gradcli eval "tanh(x1*w1 + x2*w2 + b)" --x1 2 --x2 0 --w1 -3 --w2 1 --b 6.8814 --all
+      gradcli eval -f model.grad --set lr=0.1
+    """
+    expr, given = program_args(args, sets)
+    graph, bindings = load(expr, file, given)
+    run = Run.of(graph, bindings, output_node(graph, of))
+    if fmt == "json":
+        from ..views.records import eval_record
+
+        echo_json(eval_record(run))
+    else:
+        from ..views.table import eval_table
+
+        stdout_console().print(eval_table(run, precision, show_all))

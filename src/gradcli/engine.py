@@ -1,0 +1,163 @@
+"""Forward over the node list, backward over it reversed. The engine names no op.
+
+A graph is compiled once into two flat programs (`Compiled`), which can be re-run for every
+descent step. Values may be floats or numpy arrays (a whole batch at a time); the op table
+decides which. `evaluate` and `gradients` are the float path, with errors that point at the source.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .errors import DomainError
+from .graph import Graph
+from .ops import OPS
+
+
+class Compiled:
+    """A graph turned into a forward program and, per output, a backward program."""
+
+    def __init__(self, graph: Graph, ops=OPS):
+        self.graph, self.ops = graph, ops
+        self.forward_program = []  # (node, forward function, first arg, second arg or None)
+        self.start = []  # initial values: constants and variable defaults; None for computed
+        self.depends = []  # does the node depend on a variable (does it need a gradient)?
+        self._backward: dict[int, list] = {}
+        for i, node in enumerate(graph.nodes):
+            self.start.append(node.value)
+            if not node.args:
+                self.depends.append(node.op == "var")
+                continue
+            args = node.args
+            self.forward_program.append((i, ops[node.op].forward, args[0], args[1] if len(args) > 1 else None))
+            self.depends.append(any(self.depends[a] for a in args))
+
+    def values(self, bindings: dict[str, object]) -> list:
+        """Initial values with the variables bound (by name), ready for `forward`."""
+        values = list(self.start)
+        for name, i in self.graph.variables.items():
+            if name in bindings:
+                values[i] = bindings[name]
+        return values
+
+    def forward(self, values: list) -> list:
+        """Compute every node in place; returns `values`."""
+        i = -1
+        try:
+            for i, f, a, b in self.forward_program:
+                values[i] = f(values[a]) if b is None else f(values[a], values[b])
+        except (ArithmeticError, ValueError) as exc:
+            raise _failure(self, values, i, exc) from None
+        return values
+
+    def backward_program(self, output: int) -> list:
+        """(node, arg, d/d arg or None, arg2, d/d arg2 or None), output first, for nodes feeding `output`."""
+        program = self._backward.get(output)
+        if program is None:
+            nodes, depends = self.graph.nodes, self.depends
+            reach = bytearray(len(nodes))
+            reach[output] = 1
+            program = []
+            for i in range(output, -1, -1):
+                if not reach[i] or not depends[i]:
+                    continue
+                args = nodes[i].args
+                if not args:
+                    continue
+                derivs = self.ops[nodes[i].op].derivs
+                a = args[0]
+                b = args[1] if len(args) > 1 else None
+                da = derivs[0] if depends[a] else None
+                db = derivs[1] if b is not None and depends[b] else None
+                reach[a] = 1
+                if b is not None:
+                    reach[b] = 1
+                program.append((i, a, da, b, db))
+            self._backward[output] = program
+        return program
+
+    def backward(self, values: list, output: int, seed=1.0) -> list:
+        """d output / d node for every node (0 for nodes that do not feed the output)."""
+        grads = [0.0] * len(values)
+        grads[output] = seed
+        i = -1
+        try:
+            for i, a, da, b, db in self.backward_program(output):
+                g = grads[i]
+                out = values[i]
+                if b is None:
+                    grads[a] += da(values[a], out) * g
+                    continue
+                x, y = values[a], values[b]
+                if da is not None:
+                    grads[a] += da(x, y, out) * g
+                if db is not None:
+                    grads[b] += db(x, y, out) * g
+        except (ArithmeticError, ValueError) as exc:
+            raise _failure(self, values, i, exc, derivative=True) from None
+        return grads
+
+
+def compiled(graph: Graph) -> Compiled:
+    """The graph's float program, compiled once and kept on the graph."""
+    if graph.compiled is None:
+        graph.compiled = Compiled(graph)
+    return graph.compiled
+
+
+def evaluate(graph: Graph, bindings: dict[str, float]) -> list[float]:
+    """Every node's value; a failing op raises DomainError naming it and its place."""
+    program = compiled(graph)
+    values = program.forward(program.values(bindings))
+    _check_finite(program, values, values)
+    return values
+
+
+def gradients(graph: Graph, values: list[float], output: int | None = None) -> list[float]:
+    """d output / d node for every node."""
+    program = compiled(graph)
+    output = graph.output if output is None else output
+    grads = program.backward(values, output)
+    _check_finite(program, values, grads, output)
+    return grads
+
+
+def _check_finite(program: Compiled, values: list, numbers: list, output: int | None = None) -> None:
+    """Raise DomainError at the op that first made a value (or, given `output`, a gradient) inf or nan."""
+    if all(map(math.isfinite, numbers)):
+        return
+    first = next(i for i, v in enumerate(numbers) if not math.isfinite(v))
+    if output is None:
+        reason = "overflow: the result is too large for a float" if math.isinf(numbers[first]) else "not a number"
+        raise _failure(program, values, first, reason=reason)
+    # Replay the backward pass to find the first local derivative that blew up.
+    culprits = (
+        i
+        for i, a, da, b, db in program.backward_program(output)
+        for d in (da, db)
+        if d is not None
+        and not math.isfinite(
+            (d(values[a], values[i]) if b is None else d(values[a], values[b], values[i])) * numbers[i]
+        )
+    )
+    raise _failure(program, values, next(culprits, first), derivative=True)
+
+
+def _failure(program: Compiled, values: list, i: int, exc=None, reason: str = "", derivative=False) -> DomainError:
+    """A DomainError naming node i's op, its place in the source and its arguments."""
+    graph = program.graph
+    node = graph.nodes[i]
+    op = program.ops.get(node.op)
+    args = " and ".join(f"{values[a]:.6g}" for a in node.args) or "this point"
+    if derivative:
+        return DomainError(f"the derivative of {graph.where(i)} is infinite or undefined at {args}", i)
+    if not reason:
+        if isinstance(exc, ZeroDivisionError):
+            reason = "division by zero"
+        elif isinstance(exc, OverflowError):
+            reason = "overflow: the result is too large for a float"
+        elif callable(op.domain):
+            reason = op.domain(*(values[a] for a in node.args))
+        else:
+            reason = op.domain or str(exc)
+    return DomainError(f"{graph.where(i)}: {reason} (got {args})", i)

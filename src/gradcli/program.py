@@ -1,0 +1,122 @@
+"""What every command shares: read the program, bind its variables, evaluate and differentiate."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engine import evaluate, gradients
+from .errors import InputError, UnboundVariable
+from .graph import Graph
+from .parser import parse
+
+
+def read_source(expr: str | None, file: str | None) -> str:
+    """The program text from the EXPR argument, from `-f FILE`, or from stdin (`-`)."""
+    if expr is not None and file is not None:
+        raise InputError("give the program either as EXPR or with -f FILE, not both")
+    if file is None and expr != "-":
+        if expr is None:
+            raise InputError("no program: give EXPR, -f FILE, or - to read standard input")
+        return expr
+    if file in (None, "-"):
+        data, label = sys.stdin.buffer.read(), "standard input"
+    else:
+        label = file
+        try:
+            data = Path(file).read_bytes()
+        except IsADirectoryError:
+            raise InputError(f"cannot read {file}: it is a folder") from None
+        except FileNotFoundError:
+            raise InputError(f"cannot read {file}: no such file") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
+    if b"\0" in data:
+        raise InputError(f"cannot read {label}: it is a binary file, not program text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read {label}: it is not UTF-8 text (byte {exc.start})") from None
+
+
+def parse_number(text: str, what: str) -> float:
+    """A finite float from the command line, or an InputError naming `what`."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{what}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{what}: {text!r} is not a finite number")
+    return value
+
+
+def bind(graph: Graph, given: dict[str, str], require: bool = True) -> dict[str, float]:
+    """The program's defaults overridden by `given` (name -> text); checks every name."""
+    unknown = [n for n in given if n not in graph.variables]
+    if unknown:
+        name = unknown[0]
+        listed = ", ".join(graph.variables) or "none"
+        if name in graph.named:
+            why = f"{name} is computed by the program, not a variable"
+        else:
+            close = difflib.get_close_matches(name, graph.variables, n=1)
+            why = f"{name} is not a variable of the program" + (f"; did you mean {close[0]}?" if close else "")
+        raise InputError(f"{why} (its variables: {listed})")
+    values = graph.defaults() | {n: parse_number(v, f"--{n}") for n, v in given.items()}
+    missing = [n for n in graph.variables if n not in values]
+    if missing and require:
+        raise UnboundVariable(missing)
+    return values
+
+
+def output_node(graph: Graph, of: str | None) -> int:
+    """The node to differentiate: `--of NAME`, or the program's output."""
+    if of is None:
+        return graph.output
+    index = graph.named.get(of, graph.variables.get(of))
+    if index is None:
+        names = list(graph.variables) + [n for n in graph.named if n not in graph.variables]
+        close = difflib.get_close_matches(of, names, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise InputError(f"--of {of}: no node has that name; {hint}(named nodes: {', '.join(names)})")
+    return index
+
+
+@dataclass
+class Run:
+    """A program evaluated at its bindings and differentiated with respect to `output`."""
+
+    graph: Graph
+    bindings: dict[str, float]
+    output: int
+    values: list[float]
+    grads: list[float]
+
+    @classmethod
+    def of(cls, graph: Graph, bindings: dict[str, float], output: int) -> Run:
+        values = evaluate(graph, bindings)
+        return cls(graph, bindings, output, values, gradients(graph, values, output))
+
+    def listed(self, unnamed: bool = False) -> list[int]:
+        """Nodes a table shows: variables, then named intermediates (then unnamed ones), then the output."""
+        graph = self.graph
+        rest = [
+            i
+            for i, node in enumerate(graph.nodes)
+            if node.op != "var" and i != self.output and node.op != "const" and (unnamed or node.name is not None)
+        ]
+        head = [i for i in graph.variables.values() if i != self.output]
+        return head + rest + [self.output]
+
+    def grad(self, i: int) -> float | None:
+        """d output / d node i, or None where node i does not depend on any variable."""
+        return self.grads[i] if self.graph.compiled.depends[i] else None
+
+
+def load(expr: str | None, file: str | None, given: dict[str, str], require: bool = True) -> tuple[Graph, dict]:
+    """Read, parse and bind in one step."""
+    graph = parse(read_source(expr, file))
+    return graph, bind(graph, given, require)
