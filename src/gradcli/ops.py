@@ -25,6 +25,7 @@ class Op(NamedTuple):
     domain: str | Callable = ""  # why the forward function fails; a function of the arguments, or text
     infix: bool = False  # written between its arguments: a * b
     kink: Callable | None = None  # argument values -> why the derivative there is only a convention
+    form: str = ""  # how explain writes the op on its arguments; "" means "{x} symbol {y}" or "symbol({x})"
 
 
 class ScalarMath:
@@ -76,8 +77,8 @@ def _table(m) -> dict[str, Op]:
         Op("mul", "*", 2, lambda x, y: x * y, (lambda x, y, o: y, lambda x, y, o: x), ("{y}", "{x}"), infix=True),
         Op("div", "/", 2, lambda x, y: x / y, (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), ("1/{y}", "-{x}/{y}**2"), "division by zero", infix=True),
         Op("pow", "**", 2, m.pow, (lambda x, y, o: y * m.pow(x, y - 1.0), lambda x, y, o: m.xlogy(o, x)), ("{y}*{x}**({y} - 1)", "{x}**{y}*log({x})"), lambda x, y: "a negative number to a fractional power is complex" if x < 0 else "0 to a negative power is infinite", infix=True),
-        Op("neg", "-", 1, lambda x: -x, (lambda x, o: -1.0,), ("-1",)),
-        Op("id", "=", 1, lambda x: x, (lambda x, o: 1.0,), ("1",)),
+        Op("neg", "-", 1, lambda x: -x, (lambda x, o: -1.0,), ("-1",), form="-{x}"),
+        Op("id", "=", 1, lambda x: x, (lambda x, o: 1.0,), ("1",), form="{x}"),
         # ---- functions of one argument -----------------------------------------------------
         Op("tanh", "tanh", 1, m.tanh, (lambda x, o: 1.0 - o * o,), ("1 - tanh({x})**2",)),
         Op("sigmoid", "sigmoid", 1, m.sigmoid, (lambda x, o: o * (1.0 - o),), ("sigmoid({x})*(1 - sigmoid({x}))",)),
