@@ -72,8 +72,8 @@ def bind(graph: Graph, given: dict[str, str], require: bool = True) -> dict[str,
     return values
 
 
-def output_node(graph: Graph, of: str | None) -> int:
-    """The node to differentiate: `--of NAME`, or the program's output."""
+def output_node(graph: Graph, of: str | None, option: str = "--of") -> int:
+    """The node to differentiate: `--of NAME`, or the program's output. `option` names the flag in errors."""
     if of is None:
         return graph.output
     index = graph.named.get(of, graph.variables.get(of))
@@ -81,7 +81,7 @@ def output_node(graph: Graph, of: str | None) -> int:
         names = list(graph.variables) + [n for n in graph.named if n not in graph.variables]
         close = difflib.get_close_matches(of, names, n=1)
         hint = f"did you mean {close[0]}? " if close else ""
-        raise InputError(f"--of {of}: no node has that name; {hint}(named nodes: {', '.join(names)})")
+        raise InputError(f"{option} {of}: no node has that name; {hint}(named nodes: {', '.join(names)})")
     return index
 
 
