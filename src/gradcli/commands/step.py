@@ -1,0 +1,91 @@
+"""`gradcli step`: gradient descent made visible, one update or many."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import (
+    PROGRAM_SETTINGS,
+    echo_json,
+    format_option,
+    precision_option,
+    program_args,
+    program_options,
+    stdout_console,
+)
+from ..descent import Descent, learning_rate, moving
+from ..errors import EvalError, Interrupted
+from ..program import load, output_node
+
+
+@click.command("step", context_settings=PROGRAM_SETTINGS)
+@program_options
+@click.option("--lr", "rate", required=True, metavar="RATE", help="Learning rate (positive): v -= RATE * dL/dv.")
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="How many updates.")
+@click.option("--wrt", multiple=True, metavar="A,B", help="Move only these variables.")
+@click.option("--freeze", multiple=True, metavar="A,B", help="Move every variable but these.")
+@click.option("--of", "of", metavar="NAME", help="Descend on this named node instead of the output.")
+@format_option("table", "json")
+@precision_option
+def command(args, file, sets, rate, steps, wrt, freeze, of, fmt, precision):
+    """Gradient descent: move every variable by -lr * gradient, then evaluate again.
+
+    One update by default; --steps N repeats it N times on the same compiled graph and
+    summarises the output along the way. A step that makes the output or a variable
+    non-finite stops the descent at the last finite state (exit 1).
+
+    \b
+    Examples:
+      gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.001
+      gradcli step "(x-3)**2 + (y+1)**2" --x 0 --y 0 --lr 0.1 --steps 100
+      gradcli step "o=tanh(x1*w1 + x2*w2 + b)" --x1 2 --x2 0 --w1 -3 --w2 1 --b 6.88 --lr 0.1 --freeze x1,x2
+      gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.01 --steps 10 --format json
+    """
+    expr, given = program_args(args, sets)
+    lr = learning_rate(rate)
+    graph, bindings = load(expr, file, given)
+    output = output_node(graph, of)
+    descent = Descent(graph, bindings, output, lr, moving(graph, wrt, freeze))
+    out = stdout_console()
+    if fmt == "table" and steps > 1 and out.is_terminal:
+        _run_with_bar(descent, steps)
+    else:
+        descent.run(steps)
+    if fmt == "json":
+        from ..views.step import step_record
+
+        echo_json(step_record(descent))
+    else:
+        from ..views.step import step_report
+
+        out.print(step_report(descent, precision))
+    _stopped(descent, steps)
+
+
+def _run_with_bar(descent: Descent, steps: int) -> None:
+    """Run the steps with a progress bar on stderr, when stderr is a (capable) terminal too."""
+    from rich.console import Console
+
+    from ..views.fmt import number
+    from ..views.step import progress_bar
+
+    err = Console(stderr=True)
+    if not err.is_terminal or err.is_dumb_terminal:
+        descent.run(steps)
+        return
+    with progress_bar(err, descent.label) as bar:
+        task = bar.add_task("", total=steps, value=number(descent.history[-1]))
+
+        def show(d: Descent) -> None:
+            bar.update(task, completed=d.steps, value=number(d.history[-1]))
+
+        descent.run(steps, show)
+
+
+def _stopped(descent: Descent, steps: int) -> None:
+    """Say why the descent stopped early, after the report of the state it stopped at."""
+    if descent.interrupted:
+        raise Interrupted(f"interrupted after step {descent.steps} of {steps}; the report shows that state")
+    if descent.problem is not None:
+        last = f"the report shows step {descent.steps}, the last finite state"
+        raise EvalError(f"step {descent.steps + 1} of {steps} failed: {descent.problem}; {last}")
