@@ -50,6 +50,41 @@ def cli():
     """
 
 
+class ProgramCommand(click.Command):
+    """A command whose unknown `--NAME VALUE` pairs are variable bindings.
+
+    Each pair is joined into `--NAME=VALUE` before click parses, so that a value such as `-3`,
+    `-inf` or `-f` is never mistaken for an option.
+    """
+
+    def parse_args(self, ctx, args):
+        takes_value = {
+            o: not p.is_flag and not p.count for p in self.params if isinstance(p, click.Option) for o in p.opts
+        }
+        joined, i = [], 0
+        while i < len(args):
+            token = args[i]
+            if token == "--":
+                joined.extend(args[i:])
+                break
+            if token in takes_value:
+                joined.extend(args[i : i + 1 + takes_value[token]])
+                i += 1 + takes_value[token]
+                continue
+            if token.startswith("--") and "=" not in token and i + 1 < len(args):
+                joined.append(f"{token}={args[i + 1]}")
+                i += 2
+                continue
+            joined.append(token)
+            i += 1
+        return super().parse_args(ctx, joined)
+
+
+def program_command(name: str):
+    """`@click.command` for a command that takes a program and its bindings."""
+    return click.command(name, cls=ProgramCommand, context_settings=PROGRAM_SETTINGS)
+
+
 def program_options(command):
     """The program argument, -f FILE and --set, shared by every command that takes a program."""
     command = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Bind a variable (repeatable).")(

@@ -60,9 +60,10 @@ class Graph:
         return {n: self.nodes[i].value for n, i in self.variables.items() if self.nodes[i].value is not None}
 
     def labels(self) -> list[str]:
-        """A short display name for every node: its name, a constant's text, or t1, t2, ...
+        """A short display name for every node: its name, a constant's text, `out`, or t1, t2, ...
 
-        Unnamed intermediates are numbered in topological order, skipping names the program uses.
+        An unnamed output is `out`; other unnamed intermediates are numbered in topological order,
+        skipping names the program uses.
         An earlier assignment of a re-assigned name is `c#1`, `c#2`, ...; the latest is `c`.
         """
         taken = set(self.named) | set(self.variables)
@@ -74,6 +75,8 @@ class Graph:
                 labels.append(node.name if latest else f"{node.name}#{seen[node.name]}")
             elif node.op == "const":
                 labels.append(self.text(i) or repr(node.value))
+            elif i == self.output and "out" not in taken:
+                labels.append("out")
             else:
                 k += 1
                 while f"t{k}" in taken:

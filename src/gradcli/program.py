@@ -80,8 +80,8 @@ def output_node(graph: Graph, of: str | None, option: str = "--of") -> int:
     if index is None:
         names = list(graph.variables) + [n for n in graph.named if n not in graph.variables]
         close = difflib.get_close_matches(of, names, n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
-        raise InputError(f"{option} {of}: no node has that name; {hint}(named nodes: {', '.join(names)})")
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise InputError(f"{option} {of}: no node is named {of}{hint} (named nodes: {', '.join(names) or 'none'})")
     return index
 
 

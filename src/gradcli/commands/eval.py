@@ -5,18 +5,18 @@ from __future__ import annotations
 import click
 
 from ..cli import (
-    PROGRAM_SETTINGS,
     echo_json,
     format_option,
     precision_option,
     program_args,
+    program_command,
     program_options,
     stdout_console,
 )
 from ..program import Run, load, output_node
 
 
-@click.command("eval", context_settings=PROGRAM_SETTINGS)
+@program_command("eval")
 @program_options
 @click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
 @click.option("--all", "show_all", is_flag=True, help="Also list the unnamed intermediate nodes.")

@@ -21,7 +21,7 @@ def describe(run: Run, i: int) -> str:
 def eval_table(run: Run, precision: int = 4, unnamed: bool = False) -> Table:
     graph, labels = run.graph, run.graph.labels()
     out = labels[run.output]
-    table = Table(box=box.SIMPLE_HEAD, caption=f"grad = d{out}/d(node)", caption_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("node", style="bold")
     table.add_column("op", justify="center")
     table.add_column("definition", overflow="ellipsis", max_width=40, style="dim")
