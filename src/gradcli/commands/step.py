@@ -28,11 +28,12 @@ from ..program import load, output_node
 @format_option("table", "json")
 @precision_option
 def command(args, file, sets, rate, steps, wrt, freeze, of, fmt, precision):
-    """Gradient descent: move every variable by -lr * gradient, then evaluate again.
+    """Take gradient-descent steps: v -= lr * dL/dv.
 
-    One update by default; --steps N repeats it N times on the same compiled graph and
-    summarises the output along the way. A step that makes the output or a variable
-    non-finite stops the descent at the last finite state (exit 1).
+    Each step moves every variable (or only --wrt, or all but --freeze) by -lr times its
+    gradient, then evaluates the program again. --steps N repeats it on the same compiled
+    graph and summarises the output along the way. A step that fails or makes the output or
+    a variable non-finite stops the descent; the report shows the last finite state (exit 1).
 
     \b
     Examples:
