@@ -1,0 +1,60 @@
+"""`gradcli explain`: the forward values, then the chain rule written out node by node."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import PROGRAM_SETTINGS, echo_json, format_option, precision_option, program_args, program_options
+from ..program import Run, load, output_node
+
+
+@click.command("explain", context_settings=PROGRAM_SETTINGS)
+@program_options
+@click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
+@click.option("--wrt", metavar="NAME", help="Only the paths from the output back to this named node.")
+@click.option(
+    "--limit", type=click.IntRange(0), default=200, show_default=True,
+    help="Lines shown per pass; longer passes keep their first and last lines (0: no limit).",
+)  # fmt: skip
+@format_option("text", "markdown", "json")
+@precision_option
+def command(args, file, sets, of, wrt, limit, fmt, precision):
+    """Write out the backward pass as a person does it by hand.
+
+    First the forward values (e = a*b = 2 * -3 = -6), then each gradient from the output back
+    to the variables, as the chain rule with the local derivative from the op table and the
+    numbers put in (dL/da = dL/de * de/da = -2 * b = -2 * -3 = 6). A node used in several
+    places gets one line per use and their sum. On a terminal derivatives are written with ∂
+    and coloured; piped, the text is plain ASCII with d.
+
+    \b
+    Examples:
+      gradcli explain "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2
+      gradcli explain "y = x*x + x" --x 3
+      gradcli explain "o=tanh(x1*w1 + x2*w2 + b)" --x1 2 --x2 0 --w1 -3 --w2 1 --b 6.8814 --wrt w1
+      gradcli explain -f model.grad --format markdown > derivation.md
+    """
+    from ..derivation import derive
+    from ..errors import InputError
+
+    expr, given = program_args(args, sets)
+    graph, bindings = load(expr, file, given)
+    run = Run.of(graph, bindings, output_node(graph, of))
+    target = None if wrt is None else output_node(graph, wrt, "--wrt")
+    if target is not None and not graph.compiled.depends[target]:
+        raise InputError(f"--wrt {wrt}: {wrt} is computed from numbers alone, so it has no gradient; name a variable")
+    derivation = derive(run, target, precision)
+    from ..views import explain as view
+
+    if fmt == "json":
+        echo_json(view.explain_record(derivation, precision))
+    elif fmt == "markdown":
+        click.echo(view.explain_markdown(derivation, precision, limit))
+    else:
+        from ..cli import stdout_console
+
+        console = stdout_console()
+        if console.is_terminal:
+            console.print(view.explain_rich(derivation, precision, limit))
+        else:
+            click.echo(view.explain_text(derivation, precision, limit))
