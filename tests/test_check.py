@@ -233,3 +233,17 @@ def test_torch_catches_a_wrong_derivative(gradcli, monkeypatch):
     assert r.stdout.splitlines()[-2] == (
         "PyTorch autograd in float64, atol 1e-05, rtol 0.001; ok when abs err <= atol + rtol * max(|analytic|, |torch|)"
     )
+
+
+def test_one_variable_table_exact(gradcli):
+    r = gradcli("check", "sqrt(x)", "--x", "1e-7", "--precision", "2")
+    assert r.exit_code == 1
+    assert r.stdout == (
+        "variable   analytic   numeric   abs err   rel err    ok \n"
+        "────────────────────────────────────────────────────────\n"
+        "x           1581.14    732.58   8.5e+02   5.4e-01   FAIL\n"
+        "\n"
+        "note: x: one-sided difference: the program cannot be evaluated at x - 1.0e-06\n"
+        + RULE
+        + "the gradient fails\n"
+    )

@@ -74,6 +74,7 @@ def command(args, file, sets, of, against, rtol, atol, eps, fmt, precision):
         from ..views.check import check_view
 
         reference = "torch" if against == "torch" else "numeric"
-        stdout_console().print(check_view(rows, reference, method, precision), soft_wrap=True)
+        console = stdout_console()  # piped: one line per note; on a terminal, wrapped at words
+        console.print(check_view(rows, reference, method, precision), soft_wrap=not console.is_terminal)
     if not all(row.ok for row in rows):
         raise SystemExit(1)

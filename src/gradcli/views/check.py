@@ -35,10 +35,11 @@ def check_view(rows: list[Row], reference: str, method: str, precision: int = 4)
     lines.append(Text(f"{method}; ok when abs err <= atol + rtol * max(|analytic|, |{reference}|)", style="dim"))
     if not rows:
         return Group(Text("the program has no variables: nothing to check", style="bold green"))
-    if failed:
-        verdict = Text(f"{failed} of {len(rows)} gradients fail", style="bold red")
+    if len(rows) == 1:
+        verdict = "the gradient fails" if failed else "the gradient matches"
     else:
-        verdict = Text(f"all {len(rows)} gradients match", style="bold green")
+        verdict = f"{failed} of {len(rows)} gradients fail" if failed else f"all {len(rows)} gradients match"
+    verdict = Text(verdict, style="bold red" if failed else "bold green")
     return Group(table, Text(), *lines, verdict)
 
 
