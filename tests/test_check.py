@@ -222,6 +222,9 @@ def test_torch_shares_the_kink_conventions(gradcli):
         ("x", 0.0, "relu has a kink at 0"), ("u", 0.0, "abs has a kink at 0 "),
         ("p", 0.5, "max has tied argumen"), ("q", 0.5, "max has tied argumen"),
     ]  # fmt: skip
+    assert data["rows"][0]["note"] == (
+        "relu has a kink at 0 (relu(x) at line 1, column 1); the derivative there is a convention, the same in PyTorch"
+    )
 
 
 def test_torch_catches_a_wrong_derivative(gradcli, monkeypatch):

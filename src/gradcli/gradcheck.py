@@ -105,6 +105,7 @@ def check(run: Run, rtol: float = RTOL, atol: float = ATOL, eps: float = EPS, re
     for name, var in run.graph.variables.items():
         note = kink_note(run, kinks[var]) if var in kinks else ""
         if reference is not None:
+            note += "; the derivative there is a convention, the same in PyTorch" if note else ""
             rows.append(compare(name, run.grads[var], reference[name], rtol, atol, note))
             continue
         if note:
