@@ -131,8 +131,7 @@ def derive(run: Run, wrt: int | None = None, precision: int = 4) -> Derivation:
     shown = _on_path(run, wrt)
 
     forward = [Forward(i, "", "", "", values[i]) for i in graph.variables.values() if shown[i] or i == wrt]
-    for i in range(len(nodes)):
-        node = nodes[i]
+    for i, node in enumerate(nodes):
         if not shown[i] or not node.args:
             continue
         text = unwrap(graph.text(i))
@@ -149,7 +148,7 @@ def derive(run: Run, wrt: int | None = None, precision: int = 4) -> Derivation:
             for a in nodes[i].args:
                 if active[a]:
                     pending[a] += 1
-                    if users.setdefault(a, [])[-1:] != [i]:
+                    if users.setdefault(a, [])[-1:] != [i]:  # x*x: one user, two slots
                         users[a].append(i)
     backward = []
     queue = deque([run.output] if active[run.output] else [])
