@@ -1,0 +1,330 @@
+"""`Value`: micrograd's interface, on gradcli's op table, with a backward pass of any depth.
+
+    >>> from gradcli import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> L = (a * b + 10) * -2
+    >>> L.backward()
+    >>> a.grad, b.grad
+    (6.0, -4.0)
+
+Each value keeps its op (a row of `ops.OPS`) and its one or two arguments; no closure per node.
+A plain number used with values (`x * 2`, `1 - y`) is kept as it is, a constant with no grad.
+`backward()` orders the graph with loops, not recursion, so it works at any depth.
+
+Gradients accumulate, as in micrograd and PyTorch: `backward()` adds d(self)/d(v) to `v.grad`
+for every value `v` in self's graph (self included), so calling it twice doubles every grad.
+Zero them between passes with `zero_grad()` (the whole graph) or `Module.zero_grad()` (a
+network's parameters), as micrograd's training loop does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+
+from .graph import Graph, Node
+from .ops import FUNCTIONS, OPS, Op
+
+
+class Rule:
+    """One op of the table, unpacked for the backward loop."""
+
+    __slots__ = ("op", "forward", "da", "db")
+
+    def __init__(self, op: Op):
+        self.op, self.forward = op, op.forward
+        self.da = op.derivs[0]
+        self.db = op.derivs[1] if op.arity == 2 else None
+
+
+RULES = {name: Rule(op) for name, op in OPS.items()}
+
+
+class Value:
+    """A scalar, the op that made it, and its gradient after `backward()`."""
+
+    __slots__ = ("data", "grad", "label", "_rule", "_a", "_b", "_users")
+
+    def __init__(self, data, label: str = ""):
+        self.data = float(data)
+        self.grad = 0.0
+        self.label = label
+        self._rule = self._a = self._b = None
+        self._users = 0  # non-zero only while a pass is ordering the graph
+
+    # Arithmetic with numbers on either side (+ - * / **, unary -, abs) and the functions
+    # (relu tanh sigmoid exp log sqrt sin cos tan) are made from the op table below the class.
+
+    def backward(self) -> None:
+        """Add d(self)/d(v) to `v.grad` for every value `v` in self's graph (see the module doc)."""
+        found = _count_users([self])
+        stale = [(v, v.grad) for v in found if v.grad]
+        for v, _ in stale:
+            v.grad = 0.0
+        try:
+            _backpropagate(self)
+        except BaseException:
+            for v in found:  # leave no count behind
+                v._users = 0
+            raise
+        for v, g in stale:
+            v.grad += g
+
+    def zero_grad(self) -> None:
+        """Set the grad of every value in self's graph to 0."""
+        for v in graph_order([self]):
+            v.grad = 0.0
+
+    # micrograd's internals, for code that walks the graph itself (such as its lecture's draw_dot)
+
+    @property
+    def _prev(self) -> set:
+        return {a for a in _args(self) if a.__class__ is Value}
+
+    @property
+    def _op(self) -> str:
+        return "" if self._rule is None else self._rule.op.symbol
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
+
+
+_new = object.__new__
+
+
+def _node(rule: Rule, a, b, data: float) -> Value:
+    """A computed value: its op and arguments (values or numbers), and nothing else."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v._rule = rule
+    v._a = a
+    v._b = b
+    v._users = 0
+    return v
+
+
+def _operand(x):
+    """(x, its number) for a Value or a real number; (None, None) for anything else."""
+    if isinstance(x, Value):
+        return x, x.data
+    if isinstance(x, numbers.Real):
+        return float(x), float(x)
+    return None, None
+
+
+def _binary(name: str, dunder: str, reflected: bool = False):
+    """The method for `self <op> other`, or `other <op> self` when reflected."""
+    rule = RULES[name]
+    forward = rule.forward
+
+    def method(self, other):
+        if other.__class__ is Value:
+            y = other.data
+        elif other.__class__ is float:
+            y = other
+        elif other.__class__ is int:
+            other = y = float(other)
+        else:
+            other, y = _operand(other)
+            if other is None:
+                return NotImplemented
+        if reflected:
+            a, b = other, self
+            x = y
+            y = self.data
+        else:
+            a, b = self, other
+            x = self.data
+        try:
+            data = forward(x, y)
+        except (ArithmeticError, ValueError) as exc:
+            raise _domain(rule, exc, x, y) from None
+        return _node(rule, a, b, data)
+
+    method.__name__ = f"__{'r' if reflected else ''}{dunder}__"
+    return method
+
+
+def _unary(name: str, method_name: str):
+    """The method for `op(self)`."""
+    rule = RULES[name]
+    forward = rule.forward
+
+    def method(self):
+        try:
+            data = forward(self.data)
+        except (ArithmeticError, ValueError) as exc:
+            raise _domain(rule, exc, self.data) from None
+        return _node(rule, self, None, data)
+
+    method.__name__ = method_name
+    method.__doc__ = f"{rule.op.symbol}(self), a new Value."
+    return method
+
+
+for _name, _dunder in [("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "truediv"), ("pow", "pow")]:
+    setattr(Value, f"__{_dunder}__", _binary(_name, _dunder))
+    setattr(Value, f"__r{_dunder}__", _binary(_name, _dunder, reflected=True))
+for _name, _method in [("neg", "__neg__"), ("abs", "__abs__")] + [(f, f) for f in FUNCTIONS if OPS[f].arity == 1]:
+    setattr(Value, _method, _unary(_name, _method))
+
+
+def _domain(rule: Rule, exc: Exception, *args) -> Exception:
+    """The same exception type, with a message naming the op and its arguments."""
+    op = rule.op
+    if isinstance(exc, ZeroDivisionError):
+        why = "division by zero"
+    elif isinstance(exc, OverflowError):
+        why = "overflow: the result is too large for a float"
+    else:
+        why = op.domain(*args) if callable(op.domain) else op.domain or str(exc)
+    return type(exc)(f"{op.name}: {why} (got {' and '.join(map(repr, args))})")
+
+
+def _args(v: Value) -> tuple:
+    return () if v._a is None else (v._a,) if v._b is None else (v._a, v._b)
+
+
+# ---- ordering the graph: Kahn's algorithm, with the count of users kept on each value ----------
+#
+# A walk from the outputs counts, in each value's `_users`, how many values of the graph use it
+# (an output counts one use, by the caller). Going back from the outputs, a value is released
+# once its last user is done: reverse topological order, with no recursion, set or sort, and
+# every count back at 0 at the end.
+
+
+def _count_users(outputs) -> list[Value]:
+    """Every value the outputs depend on, once each, with `_users` counted."""
+    found = []
+    for out in outputs:
+        if not out._users:
+            found.append(out)
+        out._users += 1
+    for v in found:  # the list grows as it goes: a breadth-first walk
+        a, b = v._a, v._b
+        if a.__class__ is Value:
+            if not a._users:
+                found.append(a)
+            a._users += 1
+        if b.__class__ is Value:
+            if not b._users:
+                found.append(b)
+            b._users += 1
+    return found
+
+
+def graph_order(outputs) -> list[Value]:
+    """Every value the outputs depend on, once each, in topological order (arguments first)."""
+    found = _count_users(outputs)
+    order, ready = [], []
+    for out in outputs:
+        out._users -= 1
+        if not out._users:
+            ready.append(out)
+    while ready:
+        v = ready.pop()
+        order.append(v)
+        for a in _args(v):
+            if a.__class__ is Value:
+                a._users -= 1
+                if not a._users:
+                    ready.append(a)
+    if len(order) != len(found):  # pragma: no cover - a Value graph cannot have a cycle
+        raise RuntimeError("the graph has a cycle")
+    order.reverse()
+    return order
+
+
+def _backpropagate(out: Value) -> None:
+    """The chain rule from `out` (counted by `_count_users`), releasing values as in Kahn's order.
+
+    Each value passes its grad to its arguments with the local derivatives of the op table:
+    `arg.grad += d(value)/d(arg) * value.grad`. A number argument gets nothing.
+    """
+    out._users = 0
+    out.grad = 1.0
+    ready = [out]
+    pop, push = ready.pop, ready.append
+    v = out
+    try:
+        while ready:
+            v = pop()
+            rule = v._rule
+            if rule is None:
+                continue
+            g, a, b = v.grad, v._a, v._b
+            if b is None:  # one argument
+                a.grad += rule.da(a.data, v.data) * g
+            elif b.__class__ is not Value:  # value <op> number
+                a.grad += rule.da(a.data, b, v.data) * g
+            elif a.__class__ is not Value:  # number <op> value: release b as the one argument
+                b.grad += rule.db(a, b.data, v.data) * g
+                a = b
+            else:
+                x, y = a.data, b.data
+                a.grad += rule.da(x, y, v.data) * g
+                b.grad += rule.db(x, y, v.data) * g
+                b._users -= 1
+                if not b._users:
+                    push(b)
+            a._users -= 1
+            if not a._users:
+                push(a)
+    except (ArithmeticError, ValueError) as exc:
+        shown = " and ".join(repr(a.data if a.__class__ is Value else a) for a in _args(v))
+        raise type(exc)(f"the derivative of {v._rule.op.name} is infinite or undefined at {shown}") from None
+
+
+# ---- the bridge to gradcli's Graph -------------------------------------------------------------
+
+
+def to_graph(*outputs: Value) -> tuple[Graph, list[float], list[float]]:
+    """The graph of the outputs as a gradcli `Graph`, with every node's data and current grad.
+
+    Values become nodes in topological order and numbers become constants. A leaf value is a
+    variable and a labelled computed value a named node, under its label; a label used twice
+    gets a suffix (`a_2`), and an unlabelled leaf a fresh name (`v1`, `v2`, ...). The last
+    output is the graph's output.
+    """
+    order = graph_order(outputs)
+    nodes, values, grads, index = [], [], [], {}
+    graph = Graph(nodes)
+    taken = {v.label for v in order if v.label}
+    fresh = (name for k in itertools.count(1) if (name := f"v{k}") not in taken)
+
+    def add(op: str, args: tuple, name: str | None, value: float, grad: float, const=None) -> int:
+        nodes.append(Node(op, args, name, value=const))
+        values.append(value)
+        grads.append(grad)
+        return len(nodes) - 1
+
+    for v in order:
+        args = tuple(index[a] if a.__class__ is Value else add("const", (), None, a, 0.0, a) for a in _args(v))
+        leaf = v._rule is None
+        name = v.label or (next(fresh) if leaf else None)
+        if name is not None:
+            name = next(n for n in _suffixed(name) if n not in graph.named and n not in graph.variables)
+        index[v] = add("var" if leaf else v._rule.op.name, args, name, v.data, v.grad)
+        if name is not None:
+            (graph.variables if leaf else graph.named)[name] = index[v]
+    graph.output = index[outputs[-1]]
+    return graph, values, grads
+
+
+def _suffixed(name: str):
+    """name, name_2, name_3, ..."""
+    yield name
+    for k in itertools.count(2):
+        yield f"{name}_{k}"
+
+
+def draw_dot(value: Value, rankdir: str = "LR", precision: int = 4):
+    """The graph of `value` as a `graphviz.Digraph`: the same picture as `gradcli graph`."""
+    from .views.dot import digraph
+
+    graph, values, grads = to_graph(value)
+    depends = [node.op != "const" for node in graph.nodes]  # every value has a grad, a number none
+    return digraph(graph, values, grads, rankdir=rankdir, precision=precision, depends=depends)
