@@ -14,7 +14,7 @@ from .graph import Graph
 from .parser import parse
 
 
-def read_source(expr: str | None, file: str | None) -> str:
+def read_source(expr: str | None, file: str | None, kind: str = "program text") -> str:
     """The program text from the EXPR argument, from `-f FILE`, or from stdin (`-`)."""
     if expr is not None and file is not None:
         raise InputError("give the program either as EXPR or with -f FILE, not both")
@@ -35,7 +35,7 @@ def read_source(expr: str | None, file: str | None) -> str:
         except OSError as exc:
             raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
     if b"\0" in data:
-        raise InputError(f"cannot read {label}: it is a binary file, not program text")
+        raise InputError(f"cannot read {label}: it is a binary file, not {kind}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
