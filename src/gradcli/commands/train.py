@@ -1,0 +1,111 @@
+"""`gradcli train`: micrograd's demo, an MLP classifier trained by gradient descent, in one command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..cli import echo_json, format_option, precision_option, stdout_console
+from ..errors import InputError, Interrupted
+from ..program import parse_number
+
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+@click.command("train", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data",
+    "spec",
+    default="moons",
+    show_default=True,
+    metavar="moons|circles|FILE.csv",
+    help="A generated data set, or a CSV file with columns x1, x2, label (-1/1 or 0/1); '-' reads stdin.",
+)
+@click.option("--samples", type=click.IntRange(min=2), help="Points to generate for moons or circles.  [default: 100]")
+@click.option("--hidden", default="16,16", show_default=True, metavar="N,N", help="Hidden layer sizes ('' for none).")
+@click.option("--steps", type=click.IntRange(min=1), default=100, show_default=True, help="Gradient-descent steps.")
+@click.option("--lr", "rate", default="1.0", show_default=True, metavar="LR", help="Learning rate, decaying to LR/10.")
+@click.option("--seed", type=click.IntRange(min=0), default=1337, show_default=True, help="Seeds the data and weights.")
+@click.option("--plot", metavar="FILE.png", help="Draw the decision boundary and training curves (.png, .svg, .pdf).")
+@format_option("table", "json")
+@precision_option
+def command(spec, samples, hidden, steps, rate, seed, plot, fmt, precision):
+    """Train an MLP to separate two classes of 2-D points, micrograd's demo recipe.
+
+    Max-margin (SVM) loss with L2 regularisation, full-batch gradient descent with the
+    learning rate decaying linearly to a tenth. The network's graph is built once and run
+    over all the samples at a time.
+
+    \b
+    Examples:
+      gradcli train
+      gradcli train --data moons --plot boundary.png
+      gradcli train --data circles --samples 200 --hidden 8,8 --steps 200
+      gradcli train --data points.csv --format json
+    """
+    from ..train import load_data, train
+
+    sizes = hidden_sizes(hidden)
+    lr = parse_number(rate, "--lr")
+    if lr <= 0:
+        raise InputError(f"--lr must be positive (got {rate})")
+    plot_format = _plot_format(plot) if plot else None
+    data = load_data(spec, samples, seed)
+    try:
+        network, history = _train_with_bar(train, data, sizes, steps, lr, seed, bar=fmt == "table")
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted during training; nothing was written") from None
+    if plot:
+        from ..output import write_atomic
+        from ..views.boundary import png
+
+        write_atomic(plot, png(data, network, history, plot_format))
+    if fmt == "json":
+        from ..views.train import train_record
+
+        echo_json(train_record(data, network, history, lr, seed))
+    else:
+        from ..views.train import train_report
+
+        stdout_console().print(train_report(data, network, history, lr, precision))
+    if plot:
+        click.echo(f"wrote {plot}", err=True)
+
+
+def hidden_sizes(text: str) -> list[int]:
+    """`16,16` -> [16, 16]; an empty text means no hidden layer."""
+    parts = [p.strip() for p in text.split(",")] if text.strip() else []
+    if not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise InputError(f"--hidden {text}: expected layer sizes such as 16,16 (positive whole numbers)")
+    return [int(p) for p in parts]
+
+
+def _plot_format(path: str) -> str:
+    """The picture format from the extension; the folder must exist (checked before training)."""
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in PLOT_FORMATS:
+        raise InputError(f"--plot {path}: expected a .png, .svg or .pdf file name")
+    if not target.parent.is_dir():
+        raise InputError(f"cannot write {path}: the folder {target.parent} does not exist")
+    return fmt
+
+
+def _train_with_bar(train, data, sizes, steps, lr, seed, bar: bool):
+    """Train, with a progress bar on stderr when it is a terminal (and the output a table)."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    if not (bar and err.is_terminal):
+        return train(data, sizes, steps, lr, seed)
+    from ..views.fmt import number
+    from ..views.train import progress_bar
+
+    with progress_bar(err) as progress:
+        task = progress.add_task("", total=steps, loss="", accuracy="")
+
+        def show(k: int, loss: float, accuracy: float) -> None:
+            progress.update(task, completed=k, loss=number(loss), accuracy=f"{accuracy:.0%}")
+
+        return train(data, sizes, steps, lr, seed, on_step=show)

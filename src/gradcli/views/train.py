@@ -1,0 +1,67 @@
+"""The `train` report: what was trained, loss and accuracy along the way, the final accuracy; JSON."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from ..train import Data, History, Network
+from .fmt import number
+from .step import checkpoints
+
+
+def describe(data: Data, network: Network, steps: int, lr: float) -> str:
+    """`MLP 2-16-16-1 (337 parameters) on moons (100 samples), 100 steps, lr 1 -> 0.1`."""
+    sizes = "-".join(map(str, network.sizes))
+    return (
+        f"MLP {sizes} ({len(network.params)} parameters) on {data.name} ({len(data)} samples), "
+        f"{steps} steps, lr {lr:g} -> {lr / 10:g}"
+    )
+
+
+def train_report(data: Data, network: Network, history: History, lr: float, precision: int = 4) -> Group:
+    """The description, loss and accuracy at steps 0, 1, 2, 5, 10, ... and the last, then the verdict."""
+    steps = len(history.loss)
+    losses = history.loss + [history.final_loss]
+    accuracies = history.accuracy + [history.final_accuracy]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("step", "loss", "accuracy"):
+        table.add_column(column, justify="right")
+    for step in checkpoints(steps):
+        table.add_row(str(step), number(losses[step], precision), f"{accuracies[step]:.1%}")
+    right = round(history.final_accuracy * len(data))
+    verdict = Text(f"final accuracy: {history.final_accuracy:.1%} ({right} of {len(data)} samples)")
+    return Group(describe(data, network, steps, lr), "", table, "", verdict)
+
+
+def train_record(data: Data, network: Network, history: History, lr: float, seed: int) -> dict:
+    """The JSON record: the run's settings, loss and accuracy per step (before its update), the end."""
+    return {
+        "data": data.name,
+        "samples": len(data),
+        "hidden": network.sizes[1:-1],
+        "parameters": len(network.params),
+        "lr": lr,
+        "seed": seed,
+        "steps": len(history.loss),
+        "loss": history.loss,
+        "accuracy": history.accuracy,
+        "final_loss": history.final_loss,
+        "final_accuracy": history.final_accuracy,
+    }
+
+
+def progress_bar(console) -> Progress:
+    """The bar shown on a terminal while training; it disappears when done."""
+    return Progress(
+        TextColumn("training"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}  accuracy {task.fields[accuracy]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
