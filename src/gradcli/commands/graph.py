@@ -1,0 +1,68 @@
+"""`gradcli graph`: the computation graph, annotated with data and grad, as SVG, PNG, PDF or DOT."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..cli import PROGRAM_SETTINGS, precision_option, program_args, program_options
+from ..errors import InputError
+from ..program import Run, load, output_node
+
+
+@click.command("graph", context_settings=PROGRAM_SETTINGS)
+@program_options
+@click.option("-o", "--out", metavar="FILE", help="Write the picture to FILE (.svg .png .pdf .dot); default stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "png", "pdf", "dot"]),
+    help="Output format.  [default: from the extension of --out; dot on stdout]",
+)
+@click.option(
+    "--rankdir",
+    type=click.Choice(["LR", "TB"], case_sensitive=False),
+    default="LR",
+    show_default=True,
+    help="Left to right, or top to bottom.",
+)
+@click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
+@precision_option
+def command(args, file, sets, out, fmt, rankdir, of, precision):
+    """Draw the computation graph: each value with its data and grad, each operation a circle.
+
+    With every variable bound the picture shows data and grad; with none, the bare structure.
+    SVG and DOT need nothing more than gradcli; PNG and PDF use Graphviz's dot program.
+
+    \b
+    Examples:
+      gradcli graph "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --out seed.svg
+      gradcli graph "o=tanh(x1*w1 + x2*w2 + b)" --x1 2 --x2 0 --w1 -3 --w2 1 --b 6.8814 --out neuron.png
+      gradcli graph "e=a*b; d=e+c; L=d*f" --rankdir TB > seed.dot
+      gradcli graph -f model.grad --format svg > model.svg
+    """
+    from ..render import format_of, render, save
+    from ..views.dot import digraph, run_digraph
+
+    expr, given = program_args(args, sets)
+    graph, bindings = load(expr, file, given, require=False)
+    output = output_node(graph, of)
+    to_stdout = out in (None, "-")
+    fmt = (fmt or "dot") if to_stdout else format_of(out, fmt)
+    if to_stdout and fmt in ("png", "pdf") and sys.stdout.isatty():
+        raise InputError(f"{fmt.upper()} is binary: give --out FILE, or redirect standard output")
+
+    missing = [n for n in graph.variables if n not in bindings]
+    if missing:
+        picture = digraph(graph, rankdir=rankdir, precision=precision, output=output)
+        if bindings:
+            flags = " ".join(f"--{n} VALUE" for n in missing)
+            note = f"note: unbound: {', '.join(missing)}; drawing the bare structure (bind {flags} for data and grad)"
+            click.echo(note, err=True)
+    else:
+        picture = run_digraph(Run.of(graph, bindings, output), rankdir=rankdir, precision=precision)
+    if to_stdout:
+        click.get_binary_stream("stdout").write(render(picture, fmt, len(graph)))
+    else:
+        save(picture, out, fmt, len(graph))
