@@ -290,3 +290,49 @@ def test_no_progress_bar_with_json_even_on_a_terminal(gradcli):
     assert r.exit_code == 0
     assert r.stderr == ""
     assert json.loads(r.stdout)["steps"] == 5000
+
+
+# ---- --graph ---------------------------------------------------------------------------------
+
+
+def test_graph_dot_shows_the_state_after_the_update(gradcli, tmp_path):
+    path = tmp_path / "after.dot"
+    r = gradcli("step", *SEED, "--lr", "0.001", "--graph", str(path))
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.endswith("\nL: -8.0000 -> -8.0721  (Δ -0.0721)\n")
+    dot = path.read_text()
+    assert dot.startswith("digraph ")
+    # data after the update; grads fresh at that point (dL/da = b*f = -2.996 * -2.004)
+    for label in ("{ a | data 1.9940 | grad 6.0040 }", "{ f | data -2.0040 | grad 4.0280 }",
+                  "{ L | data -8.0721 | grad 1.0000 }"):  # fmt: skip
+        assert label in dot
+
+
+def test_graph_svg_with_json(gradcli, tmp_path):
+    path = tmp_path / "after.svg"
+    data, stderr = step_json(gradcli, *BOWL, "--lr", "0.1", "--steps", "10", "--graph", str(path))
+    assert (stderr, data["steps"]) == ("", 10)
+    svg = path.read_text()
+    assert "<svg" in svg and "</svg>" in svg
+    assert "data 2.6779" in svg  # x = 3 - 3 * 0.8**10
+    assert list(tmp_path.iterdir()) == [path]  # nothing else left behind
+
+
+def test_graph_after_divergence_draws_the_last_finite_state(gradcli, tmp_path):
+    path = tmp_path / "last.dot"
+    r = gradcli("step", "L=log(x)", "--x", "1", "--lr", "0.5", "--steps", "10", "--graph", str(path))
+    assert r.exit_code == 1
+    assert "{ x | data 0.5000 | grad 2.0000 }" in path.read_text()
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [("after.txt", "name the picture .svg, .png, .pdf or .dot"), ("after", "name the picture .svg, .png, .pdf or .dot"),
+     ("missing/after.svg", "the folder {tmp}/missing does not exist")],
+)  # fmt: skip
+def test_graph_bad_file_fails_before_the_descent(gradcli, tmp_path, name, message):
+    path = tmp_path / name
+    r = gradcli("step", *SEED, "--lr", "0.001", "--graph", str(path))
+    expected = f"error: --graph {path}: {message.format(tmp=tmp_path)}\n"
+    assert (r.exit_code, r.stdout, r.stderr) == (2, "", expected)
+    assert list(tmp_path.iterdir()) == []

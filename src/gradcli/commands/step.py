@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..cli import (
@@ -14,7 +16,7 @@ from ..cli import (
     stdout_console,
 )
 from ..descent import Descent, learning_rate, moving
-from ..errors import EvalError, Interrupted
+from ..errors import EvalError, InputError, Interrupted
 from ..program import load, output_node
 
 
@@ -25,9 +27,10 @@ from ..program import load, output_node
 @click.option("--wrt", multiple=True, metavar="A,B", help="Move only these variables.")
 @click.option("--freeze", multiple=True, metavar="A,B", help="Move every variable but these.")
 @click.option("--of", "of", metavar="NAME", help="Descend on this named node instead of the output.")
+@click.option("--graph", "picture", metavar="FILE", help="Draw the graph after the last update (.svg .png .pdf .dot).")
 @format_option("table", "json")
 @precision_option
-def command(args, file, sets, rate, steps, wrt, freeze, of, fmt, precision):
+def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precision):
     """Take gradient-descent steps: v -= lr * dL/dv.
 
     Each step moves every variable (or only --wrt, or all but --freeze) by -lr times its
@@ -41,9 +44,14 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, fmt, precision):
       gradcli step "(x-3)**2 + (y+1)**2" --x 0 --y 0 --lr 0.1 --steps 100
       gradcli step "o=tanh(x1*w1 + x2*w2 + b)" --x1 2 --x2 0 --w1 -3 --w2 1 --b 6.88 --lr 0.1 --freeze x1,x2
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.01 --steps 10 --format json
+      gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.001 --graph after.svg
     """
+    from ..render import save_graph
+
     expr, given = program_args(args, sets)
     lr = learning_rate(rate)
+    if picture is not None:
+        _check_picture(picture)
     graph, bindings = load(expr, file, given)
     output = output_node(graph, of)
     descent = Descent(graph, bindings, output, lr, moving(graph, wrt, freeze))
@@ -52,6 +60,8 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, fmt, precision):
         _run_with_bar(descent, steps)
     else:
         descent.run(steps)
+    if picture is not None:
+        save_graph(descent.now(), picture, precision=precision)
     if fmt == "json":
         from ..views.step import step_record
 
@@ -61,6 +71,19 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, fmt, precision):
 
         out.print(step_report(descent, precision))
     _stopped(descent, steps)
+
+
+def _check_picture(path: str) -> None:
+    """Fail on a --graph name that cannot be written now, not after a long descent."""
+    from ..render import format_of
+
+    try:
+        format_of(path)
+    except InputError:
+        raise InputError(f"--graph {path}: name the picture .svg, .png, .pdf or .dot") from None
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise InputError(f"--graph {path}: the folder {folder} does not exist")
 
 
 def _run_with_bar(descent: Descent, steps: int) -> None:
