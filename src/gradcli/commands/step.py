@@ -46,8 +46,6 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.01 --steps 10 --format json
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.001 --graph after.svg
     """
-    from ..render import save_graph
-
     expr, given = program_args(args, sets)
     lr = learning_rate(rate)
     if picture is not None:
@@ -61,6 +59,8 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
     else:
         descent.run(steps)
     if picture is not None:
+        from ..render import save_graph
+
         save_graph(descent.now(), picture, precision=precision)
     if fmt == "json":
         from ..views.step import step_record
