@@ -8,6 +8,7 @@ Arguments of log, sqrt and fractional powers are kept positive by construction.
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 from hypothesis import HealthCheck, assume, given, reject, settings
@@ -17,6 +18,7 @@ sympy = pytest.importorskip("sympy")
 
 from gradcli.engine import evaluate, gradients  # noqa: E402
 from gradcli.errors import DomainError  # noqa: E402
+from gradcli.ops import OPS  # noqa: E402
 from gradcli.parser import parse  # noqa: E402
 
 S = {name: sympy.Symbol(name, real=True) for name in ("x", "y", "z")}
@@ -90,10 +92,21 @@ def programs(draw):
     return "\n".join(lines), ENV["L"]
 
 
+def exact(expr, subs) -> float:
+    """expr at the point, to 30 digits; nan where sympy cannot compare a zero it made (Max(0.e-166, ...))."""
+    try:
+        return float(expr.evalf(30, subs=subs))
+    except (ValueError, TypeError):
+        return math.nan
+
+
 point = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = int(os.environ.get("GRADCLI_ORACLE_EXAMPLES", "120"))  # raise for a longer run on demand
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), point, point, point)
 def test_random_programs_match_sympy(program, x, y, z):
     text, expr = program
@@ -105,12 +118,16 @@ def test_random_programs_match_sympy(program, x, y, z):
         grads = gradients(graph, values)
     except DomainError:
         assume(False)
+    # Keep the comparison well conditioned: huge intermediates (cos of 1e7) amplify rounding.
+    assume(max(abs(v) for v in values) < 1e4)
+    # At a kink (a max tie, relu at 0) the derivative is a convention; floats can tie where reals don't.
+    assume(not any(OPS[n.op].kink and OPS[n.op].kink(*(values[a] for a in n.args)) for n in graph.nodes if n.args))
     subs = {S[n]: v for n, v in at.items()}
-    expected = float(expr.evalf(30, subs=subs))
+    expected = exact(expr, subs)
     assume(math.isfinite(expected) and abs(expected) < 1e12)
     assert values[graph.output] == pytest.approx(expected, rel=1e-9, abs=1e-9)
     for name, i in graph.variables.items():
         derivative = sympy.diff(expr, S[name])
-        want = float(derivative.evalf(30, subs=subs))
+        want = exact(derivative, subs)
         assume(math.isfinite(want))
         assert grads[i] == pytest.approx(want, rel=1e-7, abs=1e-9), (text, name)
