@@ -57,15 +57,12 @@ class Value:
 
     def backward(self) -> None:
         """Add d(self)/d(v) to `v.grad` for every value `v` in self's graph (see the module doc)."""
-        found = _count_users([self])
-        stale = [(v, v.grad) for v in found if v.grad]
-        for v, _ in stale:
-            v.grad = 0.0
+        found, stale = [self], []
         try:
+            _count_users(found, stale)
             _backpropagate(self)
-        except BaseException:
-            for v in found:  # leave no count behind
-                v._users = 0
+        except BaseException:  # a failed or interrupted pass changes nothing and leaves no count behind
+            _restore(found, stale)
             raise
         for v, g in stale:
             v.grad += g
@@ -90,20 +87,7 @@ class Value:
         return f"Value(data={self.data}, grad={self.grad}{label})"
 
 
-_new = object.__new__
-
-
-def _node(rule: Rule, a, b, data: float) -> Value:
-    """A computed value: its op and arguments (values or numbers), and nothing else."""
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    v._rule = rule
-    v._a = a
-    v._b = b
-    v._users = 0
-    return v
+_new = object.__new__  # a computed value is made field by field, inline: the hottest path
 
 
 def _operand(x):
@@ -142,7 +126,11 @@ def _binary(name: str, dunder: str, reflected: bool = False):
             data = forward(x, y)
         except (ArithmeticError, ValueError) as exc:
             raise _domain(rule, exc, x, y) from None
-        return _node(rule, a, b, data)
+        v = _new(Value)
+        v.data, v.grad, v.label = data, 0.0, ""
+        v._rule, v._a, v._b = rule, a, b
+        v._users = 0
+        return v
 
     method.__name__ = f"__{'r' if reflected else ''}{dunder}__"
     return method
@@ -158,7 +146,11 @@ def _unary(name: str, method_name: str):
             data = forward(self.data)
         except (ArithmeticError, ValueError) as exc:
             raise _domain(rule, exc, self.data) from None
-        return _node(rule, self, None, data)
+        v = _new(Value)
+        v.data, v.grad, v.label = data, 0.0, ""
+        v._rule, v._a, v._b = rule, self, None
+        v._users = 0
+        return v
 
     method.__name__ = method_name
     method.__doc__ = f"{rule.op.symbol}(self), a new Value."
@@ -188,22 +180,23 @@ def _args(v: Value) -> tuple:
     return () if v._a is None else (v._a,) if v._b is None else (v._a, v._b)
 
 
-# ---- ordering the graph: Kahn's algorithm, with the count of users kept on each value ----------
+# ---- the backward pass: Kahn's algorithm, with the count of users kept on each value -----------
 #
-# A walk from the outputs counts, in each value's `_users`, how many values of the graph use it
-# (an output counts one use, by the caller). Going back from the outputs, a value is released
-# once its last user is done: reverse topological order, with no recursion, set or sort, and
-# every count back at 0 at the end.
+# A walk from the output counts, in each value's `_users`, how many values of the graph use it
+# (the output counts one use, by the caller). Going back from the output, a value is released
+# once its last user has passed its gradient on: reverse topological order, with no recursion,
+# set or sort, and every count back at 0 at the end.
 
 
-def _count_users(outputs) -> list[Value]:
-    """Every value the outputs depend on, once each, with `_users` counted."""
-    found = []
-    for out in outputs:
-        if not out._users:
-            found.append(out)
-        out._users += 1
+def _count_users(found: list[Value], stale: list) -> None:
+    """Extend `found` (the output alone) to every value the output depends on, counting `_users`.
+    Each grad already there goes to `stale` as (value, grad) and is zeroed, so that the pass
+    computes d(output)/d(v) alone and adds it back at the end."""
+    found[0]._users = 1
     for v in found:  # the list grows as it goes: a breadth-first walk
+        if v.grad:
+            stale.append((v, v.grad))
+            v.grad = 0.0
         a, b = v._a, v._b
         if a.__class__ is Value:
             if not a._users:
@@ -213,28 +206,29 @@ def _count_users(outputs) -> list[Value]:
             if not b._users:
                 found.append(b)
             b._users += 1
-    return found
+
+
+def _restore(found: list[Value], stale: list) -> None:
+    for v in found:
+        v._users = 0
+        v.grad = 0.0
+    for v, g in stale:
+        v.grad = g
 
 
 def graph_order(outputs) -> list[Value]:
-    """Every value the outputs depend on, once each, in topological order (arguments first)."""
-    found = _count_users(outputs)
-    order, ready = [], []
-    for out in outputs:
-        out._users -= 1
-        if not out._users:
-            ready.append(out)
-    while ready:
-        v = ready.pop()
-        order.append(v)
-        for a in _args(v):
-            if a.__class__ is Value:
-                a._users -= 1
-                if not a._users:
-                    ready.append(a)
-    if len(order) != len(found):  # pragma: no cover - a Value graph cannot have a cycle
-        raise RuntimeError("the graph has a cycle")
-    order.reverse()
+    """Every value the outputs depend on, once each, arguments first and left to right, as the
+    parser orders a program: an iterative depth-first walk (not the backward pass's order)."""
+    order, seen = [], set()
+    stack = [(out, False) for out in reversed(outputs)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            order.append(v)
+        elif v not in seen:
+            seen.add(v)
+            stack.append((v, True))
+            stack.extend((a, False) for a in reversed(_args(v)) if a.__class__ is Value and a not in seen)
     return order
 
 
