@@ -23,6 +23,7 @@ from ..program import Run, load, output_node
 @click.option(
     "--rankdir",
     type=click.Choice(["LR", "TB"], case_sensitive=False),
+    metavar="[LR|TB]",
     default="LR",
     show_default=True,
     help="Left to right, or top to bottom.",
