@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import sys
+import traceback
+from pathlib import Path
 
 import click
 
@@ -157,6 +160,8 @@ def _error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every failure into `error: ...` and its exit code."""
+    if sys.stdout is None:  # started with standard output closed (`>&-`): output goes nowhere, as with `echo`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     try:
         code = cli.main(args=argv, prog_name="gradcli", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -174,7 +179,36 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _error("interrupted")
         code = 130
-    except BrokenPipeError:
-        sys.stderr.close()  # the reader went away: nothing more to say
+    except BrokenPipeError:  # the reader went away: nothing more to say
+        _drop_stdout()
+        code = 1
+    except OSError as exc:  # writing the output failed: a full disk, a closed terminal
+        _drop_stdout()
+        message = exc.strerror or str(exc)
+        _error(message[:1].lower() + message[1:])
+        code = 1
+    except MemoryError:
+        _error("out of memory: the program is too large for this machine")
+        code = 1
+    except Exception as exc:  # a bug in gradcli: one line that says where, never a traceback
+        if os.environ.get("GRADCLI_DEBUG"):
+            raise
+        _error(
+            f"internal error at {_where(exc)}: {type(exc).__name__}: {exc} (please report it; GRADCLI_DEBUG=1 shows more)"
+        )
         code = 1
     sys.exit(code or 0)
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null so that the flush at exit cannot fail a second time."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests capture it): nothing is flushed at exit
+
+
+def _where(exc: BaseException) -> str:
+    """`gradcheck.py:52`: the innermost frame of gradcli's own code in the exception's traceback."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "gradcli" in f.filename]
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "unknown place"
