@@ -64,12 +64,12 @@ def test_json_has_exactly_the_spec_keys(gradcli):
     assert data["history"][-1] == data["after"]["value"]
 
 
-def test_bare_expression_output_is_null_in_json_and_called_output_in_the_table(gradcli):
+def test_bare_expression_output_is_null_in_json_and_called_out_in_the_table(gradcli):
     data, _ = step_json(gradcli, "x**2", "--x", "3", "--lr", "0.25")
     assert data["output"] is None
     assert data["after"]["values"] == {"x": 1.5}
     r = gradcli("step", "x**2", "--x", "3", "--lr", "0.25")
-    assert r.stdout.endswith("\noutput: 9.0000 -> 2.2500  (Δ -6.7500)\n")
+    assert r.stdout.endswith("\nout: 9.0000 -> 2.2500  (Δ -6.7500)\n")
 
 
 def test_of_descends_on_a_named_node(gradcli):
@@ -109,14 +109,14 @@ def test_many_steps_summary_table(gradcli):
         "x          0.0000         -6.0000    2.0170\n"
         "y          0.0000          2.0000   -0.6723\n"
         "\n"
-        "step    output    change\n"
+        "step       out    change\n"
         "────────────────────────\n"
         "0      10.0000          \n"
         "1       6.4000   -3.6000\n"
         "2       4.0960   -2.3040\n"
         "5       1.0737   -3.0223\n"
         "\n"
-        "output: 10.0000 -> 1.0737  (Δ -8.9263) after 5 steps\n"
+        "out: 10.0000 -> 1.0737  (Δ -8.9263) after 5 steps\n"
     )
 
 
@@ -274,7 +274,7 @@ def test_no_progress_bar_when_not_on_a_terminal(gradcli):
     r = gradcli("step", *BOWL, "--lr", "0.1", "--steps", "5000")
     assert r.exit_code == 0
     assert r.stderr == ""
-    assert r.stdout.endswith("\noutput: 10.0000 -> 8.3816e-31  (Δ -10.0000) after 5000 steps\n")
+    assert r.stdout.endswith("\nout: 10.0000 -> 8.3816e-31  (Δ -10.0000) after 5000 steps\n")
 
 
 def test_progress_bar_on_a_terminal(gradcli):

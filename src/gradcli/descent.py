@@ -59,7 +59,7 @@ class Descent:
 
     def __init__(self, graph: Graph, bindings: dict[str, float], output: int, lr: float, moving: list[int]):
         self.graph, self.output, self.lr, self.moving = graph, output, lr, moving
-        self.label = graph.nodes[output].name or "output"  # what reports call the output
+        self.label = graph.labels()[output]  # what reports call the output (an unnamed one is `out`)
         self.program = compiled(graph)
         self.start = Run.of(graph, bindings, output)  # checked: a failure here is an ordinary error
         self.values = list(self.start.values)

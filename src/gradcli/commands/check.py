@@ -6,7 +6,7 @@ import math
 
 import click
 
-from ..cli import PROGRAM_SETTINGS, echo_json, format_option, precision_option, program_args, program_options
+from ..cli import echo_json, format_option, precision_option, program_args, program_command, program_options
 from ..gradcheck import ATOL, EPS, RTOL
 from ..program import Run, load, output_node
 
@@ -22,7 +22,7 @@ def _tolerance(positive: bool):
     return callback
 
 
-@click.command("check", context_settings=PROGRAM_SETTINGS)
+@program_command("check")
 @program_options
 @click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
 @click.option(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ..cli import PROGRAM_SETTINGS, echo_json, format_option, precision_option, program_args, program_options
+from ..cli import echo_json, format_option, precision_option, program_args, program_command, program_options
 from ..program import Run, load, output_node
 
 
-@click.command("explain", context_settings=PROGRAM_SETTINGS)
+@program_command("explain")
 @program_options
 @click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
 @click.option("--wrt", metavar="NAME", help="Only the paths from the output back to this named node.")

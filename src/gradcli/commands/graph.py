@@ -6,12 +6,12 @@ import sys
 
 import click
 
-from ..cli import PROGRAM_SETTINGS, precision_option, program_args, program_options
+from ..cli import precision_option, program_args, program_command, program_options
 from ..errors import InputError
 from ..program import Run, load, output_node
 
 
-@click.command("graph", context_settings=PROGRAM_SETTINGS)
+@program_command("graph")
 @program_options
 @click.option("-o", "--out", metavar="FILE", help="Write the picture to FILE (.svg .png .pdf .dot); default stdout.")
 @click.option(

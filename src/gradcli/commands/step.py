@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from ..cli import (
-    PROGRAM_SETTINGS,
     echo_json,
     format_option,
     precision_option,
     program_args,
+    program_command,
     program_options,
     stdout_console,
 )
@@ -20,7 +20,7 @@ from ..errors import EvalError, InputError, Interrupted
 from ..program import load, output_node
 
 
-@click.command("step", context_settings=PROGRAM_SETTINGS)
+@program_command("step")
 @program_options
 @click.option("--lr", "rate", required=True, metavar="RATE", help="Learning rate (positive): v -= RATE * dL/dv.")
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="How many updates.")
