@@ -50,6 +50,13 @@ def cli():
       gradcli eval "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2
       gradcli graph "o=tanh(x1*w1 + x2*w2 + b)" --out neuron.svg
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.001
+      gradcli explain "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2
+      gradcli check "y = sigmoid(x)**3 + relu(x - z)" --x 0.5 --z 0.1
+      gradcli train --data moons --plot boundary.png
+
+    
+    Bind variables with --NAME VALUE, --NAME=VALUE or --set NAME=VALUE.
+    Run 'gradcli COMMAND --help' for a command's options.
     """
 
 
