@@ -311,6 +311,16 @@ def test_to_graph_takes_several_outputs_and_the_last_is_the_graphs_output():
 # ---- drawing -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("options", [{}, {"rankdir": "TB", "precision": 2}], ids=["default", "TB-2"])
+def test_draw_dot_is_the_same_picture_as_gradcli_graph(gradcli, options):
+    L, _ = seed_graph()
+    L.backward()
+    flags = [f for k, v in options.items() for f in (f"--{k}", str(v))]
+    r = gradcli("graph", "e=a*b; d=e+c; L=d*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2", *flags)
+    assert r.exit_code == 0, r.stderr
+    assert draw_dot(L, **options).source == r.stdout
+
+
 def test_draw_dot_is_the_same_picture_as_the_parsed_program():
     L, _ = seed_graph()
     L.backward()
