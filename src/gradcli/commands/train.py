@@ -31,7 +31,7 @@ PLOT_FORMATS = ("png", "svg", "pdf")
 @format_option("table", "json")
 @precision_option
 def command(spec, samples, hidden, steps, rate, seed, plot, fmt, precision):
-    """Train an MLP to separate two classes of 2-D points, micrograd's demo recipe.
+    """Train an MLP on 2-D points with micrograd's demo recipe.
 
     Max-margin (SVM) loss with L2 regularisation, full-batch gradient descent with the
     learning rate decaying linearly to a tenth. The network's graph is built once and run
