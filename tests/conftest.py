@@ -29,7 +29,7 @@ def run_cli(*args: str, input: str | bytes | None = None, env: dict | None = Non
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
-        return Result(code, out.getvalue().decode(), err.getvalue().decode())
+        return Result(code, out.getvalue().decode(errors="replace"), err.getvalue().decode(errors="replace"))
 
 
 @pytest.fixture

@@ -48,13 +48,19 @@ def central_difference(run: Run, var: int, eps: float = EPS) -> tuple[float | No
     up, down = _output_at(run, x + h, var), _output_at(run, x - h, var)
     hi, lo = (x + h) - x, x - (x - h)  # the steps as the floats really took them
     name = run.graph.nodes[var].name
+    if not (hi > 0 and lo > 0 and math.isfinite(hi + lo)):
+        return None, f"the step h = {h:.1e} cannot move {name} = {x:g} both ways in a float; choose another --eps"
     if up is not None and down is not None:
-        return (up - down) / (hi + lo), ""
-    if up is None and down is None:
+        value, why = (up - down) / (hi + lo), ""
+    elif up is None and down is None:
         return None, f"the program cannot be evaluated at {name} ± {h:.1e}"
-    side, value = ("+", (up - base[run.output]) / hi) if up is not None else ("-", (base[run.output] - down) / lo)
-    missing = "-" if side == "+" else "+"
-    return value, f"one-sided difference: the program cannot be evaluated at {name} {missing} {h:.1e}"
+    else:
+        side, value = ("+", (up - base[run.output]) / hi) if up is not None else ("-", (base[run.output] - down) / lo)
+        missing = "-" if side == "+" else "+"
+        why = f"one-sided difference: the program cannot be evaluated at {name} {missing} {h:.1e}"
+    if not math.isfinite(value):
+        return None, f"the difference quotient overflows a float at {name} ± {h:.1e}; choose a smaller --eps"
+    return value, why
 
 
 def _output_at(run: Run, x: float, var: int) -> float | None:

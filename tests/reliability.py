@@ -1,0 +1,51 @@
+"""Shared by the tests/test_reliability_*.py suites (issue 7): the commands, and what a clean answer is.
+
+A clean answer exits 0, 1 or 2 (130 for Ctrl-C), never shows a traceback or an internal error,
+and a non-zero exit says `error: ...` on stderr. The one exception: `check` exits 1 with its
+report (and no error line) when a gradient fails the check.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+
+import click
+
+from gradcli.cli import cli
+
+#: Commands whose non-zero exit can be a result rather than an error: the report is on stdout.
+RESULT_EXITS = {"check": 1}
+
+
+def commands() -> list[str]:
+    """Every command of the click group, so that a command added later is covered too."""
+    return cli.list_commands(click.Context(cli))
+
+
+def takes_program(name: str) -> bool:
+    """Does the command take a program (EXPR, -f FILE) rather than other input (train's --data)?"""
+    return any(param.name == "args" for param in cli.get_command(click.Context(cli), name).params)
+
+
+def assert_clean(result, command: str = "", codes=(0, 1, 2)) -> None:
+    """The contract of SPEC section 4 for one run of `gradcli COMMAND ...`."""
+    said = result.stdout + result.stderr
+    assert result.exit_code in codes, f"exit {result.exit_code}\n{said}"
+    assert "Traceback" not in said, said
+    assert "internal error" not in result.stderr, result.stderr
+    if result.exit_code and not (RESULT_EXITS.get(command) == result.exit_code and not result.stderr):
+        assert result.stderr.startswith("error: "), f"exit {result.exit_code} without an error line:\n{said}"
+
+
+@contextmanager
+def scratch_folder():
+    """Run in a fresh empty folder, so that output options given relative names write nowhere else."""
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        try:
+            yield folder
+        finally:
+            os.chdir(here)
