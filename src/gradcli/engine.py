@@ -19,18 +19,23 @@ class Compiled:
 
     def __init__(self, graph: Graph, ops=OPS):
         self.graph, self.ops = graph, ops
-        self.forward_program = []  # (node, forward function, first arg, second arg or None)
-        self.start = []  # initial values: constants and variable defaults; None for computed
-        self.depends = []  # does the node depend on a variable (does it need a gradient)?
+        nodes, forward = graph.nodes, {name: op.forward for name, op in ops.items()}
+        self.start = [node.value for node in nodes]  # initial values: constants and variable defaults
+        self.depends = depends = [False] * len(nodes)  # does the node depend on a variable (need a gradient)?
+        self.forward_program = program = []  # (node, forward function, first arg, second arg or None)
         self._backward: dict[int, list] = {}
-        for i, node in enumerate(graph.nodes):
-            self.start.append(node.value)
-            if not node.args:
-                self.depends.append(node.op == "var")
-                continue
+        for i, node in enumerate(nodes):
             args = node.args
-            self.forward_program.append((i, ops[node.op].forward, args[0], args[1] if len(args) > 1 else None))
-            self.depends.append(any(self.depends[a] for a in args))
+            if not args:
+                depends[i] = node.op == "var"
+            elif len(args) == 1:
+                a = args[0]
+                program.append((i, forward[node.op], a, None))
+                depends[i] = depends[a]
+            else:
+                a, b = args
+                program.append((i, forward[node.op], a, b))
+                depends[i] = depends[a] or depends[b]
 
     def values(self, bindings: dict[str, object]) -> list:
         """Initial values with the variables bound (by name), ready for `forward`."""
@@ -55,24 +60,24 @@ class Compiled:
         program = self._backward.get(output)
         if program is None:
             nodes, depends = self.graph.nodes, self.depends
+            derivs = {name: op.derivs for name, op in self.ops.items()}
             reach = bytearray(len(nodes))
             reach[output] = 1
             program = []
             for i in range(output, -1, -1):
                 if not reach[i] or not depends[i]:
                     continue
-                args = nodes[i].args
-                if not args:
-                    continue
-                derivs = self.ops[nodes[i].op].derivs
-                a = args[0]
-                b = args[1] if len(args) > 1 else None
-                da = derivs[0] if depends[a] else None
-                db = derivs[1] if b is not None and depends[b] else None
-                reach[a] = 1
-                if b is not None:
-                    reach[b] = 1
-                program.append((i, a, da, b, db))
+                node = nodes[i]
+                args = node.args
+                if len(args) == 1:
+                    a = args[0]
+                    reach[a] = 1
+                    program.append((i, a, derivs[node.op][0], None, None))  # a depends, as i does
+                elif args:
+                    a, b = args
+                    reach[a] = reach[b] = 1
+                    da, db = derivs[node.op]
+                    program.append((i, a, da if depends[a] else None, b, db if depends[b] else None))
             self._backward[output] = program
         return program
 

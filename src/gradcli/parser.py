@@ -14,11 +14,14 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer
 
 from .errors import InputError, ParseError
 from .graph import Graph, Node
 from .ops import CONSTANTS, FUNCTIONS, OPS
+
+_INF = float("inf")
 
 
 def grammar_text() -> str:
@@ -29,45 +32,79 @@ def grammar_text() -> str:
     return (Path(__file__).resolve().parents[2] / "grammar" / "gradcli.lark").read_text(encoding="utf-8")
 
 
+class _Lexer(Lexer):
+    """Every token of a program from one compiled regex: the grammar's terminals, in Lark's order.
+
+    Lark's own lexers spend several calls per token matching terminals and counting lines; this
+    one is a single `finditer` pass, and its tokens carry character offsets only (spans and error
+    messages use offsets). Lark's LALR parser takes these tokens as it takes its own.
+    """
+
+    __future_interface__ = 2  # lex(lexer_state, parser_state), the text being a lark TextSlice
+
+    def __init__(self, conf):
+        # Lark's basic lexer tries terminals in this order; the first alternative that matches wins.
+        terminals = sorted(
+            conf.terminals, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
+        )
+        named = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
+        self.regex = re.compile(named + "|(?s:.)")  # the unnamed last resort: any other character
+        self.ignore = frozenset(conf.ignore)
+
+    def lex(self, state, parser_state):
+        text, ignore, new = state.text.text, self.ignore, str.__new__
+        for match in self.regex.finditer(text, state.text.start, state.text.end):
+            kind = match.lastgroup
+            if kind in ignore:
+                continue
+            if kind is None:
+                offset = match.start()
+                line = text.count("\n", 0, offset) + 1
+                raise UnexpectedCharacters(text, offset, line, offset - text.rfind("\n", 0, offset))
+            # Token(kind, value, start, ..., end) without its two Python-level constructor calls.
+            value = match.group()
+            token = new(Token, value)
+            token.type, token.value, token.start_pos, token.end_pos = kind, value, match.start(), match.end()
+            token.line = token.column = token.end_line = token.end_column = None
+            yield token
+
+
+def _binary(op: str):
+    """The builder's method for a binary operator rule (`add`, `mul`, ...)."""
+
+    def method(self, children):
+        x, _, y = children
+        nodes = self.nodes
+        nodes.append(Node(op, (x, y), None, nodes[x].start, nodes[y].end))
+        return len(nodes) - 1
+
+    method.__name__ = op
+    return method
+
+
 class _Builder(Transformer):
-    """Called by the parser at each reduction; appends raw nodes and statements."""
+    """Called by the parser at each reduction; appends raw nodes and statements.
+
+    A 1,000,000-node program makes about as many calls, so each method appends its node itself.
+    """
 
     def reset(self, text: str) -> None:
         self.text = text
         self.nodes: list[Node] = []
-        self.statements: list[tuple[str | None, int, int]] = []  # (name, root node, first node)
+        self.statements: list[tuple[str | None, int, int, int]] = []  # (name, root node, first node, offset)
         self.first = 0  # index of the first node of the statement being parsed
 
-    def _add(self, op, args, start, end, name=None, value=None) -> int:
-        self.nodes.append(Node(op, args, name, start, end, value))
-        return len(self.nodes) - 1
-
-    def _binary(self, op, children):
-        x, _, y = children
-        return self._add(op, (x, y), self.nodes[x].start, self.nodes[y].end)
-
-    def add(self, children):
-        return self._binary("add", children)
-
-    def sub(self, children):
-        return self._binary("sub", children)
-
-    def mul(self, children):
-        return self._binary("mul", children)
-
-    def div(self, children):
-        return self._binary("div", children)
-
-    def pow(self, children):
-        return self._binary("pow", children)
+    add, sub, mul, div, pow = (_binary(op) for op in ("add", "sub", "mul", "div", "pow"))
 
     def neg(self, children):
         minus, x = children
-        node = self.nodes[x]
-        if node.op == "const" and x == len(self.nodes) - 1:  # -3 is the number -3
+        nodes = self.nodes
+        node = nodes[x]
+        if node.op == "const" and x == len(nodes) - 1:  # -3 is the number -3
             node.value, node.start = -node.value, minus.start_pos
             return x
-        return self._add("neg", (x,), minus.start_pos, node.end)
+        nodes.append(Node("neg", (x,), None, minus.start_pos, node.end))
+        return len(nodes) - 1
 
     def pos(self, children):
         return children[1]
@@ -80,31 +117,37 @@ class _Builder(Transformer):
     def number(self, children):
         (tok,) = children
         value = float(tok)
-        if value == float("inf"):
+        if value == _INF:
             raise _error(self.text, tok.start_pos, f"the number {tok} is too large")
-        return self._add("const", (), tok.start_pos, tok.end_pos, value=value)
+        nodes = self.nodes
+        nodes.append(Node("const", (), None, tok.start_pos, tok.end_pos, value))
+        return len(nodes) - 1
 
     def name(self, children):
         (tok,) = children
-        return self._add("ref", (), tok.start_pos, tok.end_pos, name=str(tok))
+        nodes = self.nodes
+        nodes.append(Node("ref", (), tok.value, tok.start_pos, tok.end_pos))
+        return len(nodes) - 1
 
     def call(self, children):
         fname, _, *args, rpar = children
-        if fname not in FUNCTIONS:
+        if fname.value not in FUNCTIONS:
             close = difflib.get_close_matches(fname, FUNCTIONS, n=1)
             hint = f"did you mean {close[0]}?" if close else f"functions are {', '.join(FUNCTIONS)}"
             raise _error(self.text, fname.start_pos, f"unknown function {fname}; {hint}")
-        op = OPS[FUNCTIONS[fname]]
+        op = OPS[FUNCTIONS[fname.value]]
         if len(args) != op.arity:
             want = f"{op.arity} argument{'s' if op.arity > 1 else ''}"
             raise _error(self.text, fname.start_pos, f"{fname} takes {want}, got {len(args)}")
-        return self._add(op.name, tuple(args), fname.start_pos, rpar.end_pos)
+        nodes = self.nodes
+        nodes.append(Node(op.name, tuple(args), None, fname.start_pos, rpar.end_pos))
+        return len(nodes) - 1
 
     def assign(self, children):
         tok, root = children
-        if tok in CONSTANTS:
+        if tok.value in CONSTANTS:
             raise _error(self.text, tok.start_pos, f"{tok} is a built-in constant and cannot be assigned")
-        self._statement(str(tok), root, tok.start_pos)
+        self._statement(tok.value, root, tok.start_pos)
 
     def bare(self, children):
         self._statement(None, children[0], self.nodes[children[0]].start)
@@ -113,11 +156,16 @@ class _Builder(Transformer):
         self.statements.append((name, root, self.first, start))
         self.first = len(self.nodes)
 
+    def lines(self, children):
+        """A statement has been recorded by assign/bare: nothing to keep on the parser's stack."""
+
+    start = lines
+
 
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _Builder]:
     builder = _Builder()
-    return Lark(grammar_text(), parser="lalr", transformer=builder, cache=True), builder
+    return Lark(grammar_text(), parser="lalr", lexer=_Lexer, transformer=builder, cache=True), builder
 
 
 def _error(text: str, offset: int, message: str) -> ParseError:
@@ -172,7 +220,10 @@ def _syntax_error(text: str, err: UnexpectedInput) -> ParseError:
 
 def parse(text: str) -> Graph:
     """Parse a program and link its statements into a Graph (raises ParseError/InputError)."""
-    lark, builder = _parser()
+    return _parse(text, *_parser())
+
+
+def _parse(text: str, lark: Lark, builder: _Builder) -> Graph:
     builder.reset(text)
     try:
         lark.parse(text)
@@ -197,45 +248,45 @@ def _link(text: str, raw: list[Node], statements: list) -> Graph:
     target: dict[int, int | str] = {}  # raw ref index -> statement index, or name of a variable
     deps: list[list[int]] = [[] for _ in statements]
     first_seen: dict[str, int] = {}  # variable -> offset of its first appearance
-    for k, (name, root, first, start) in enumerate(statements):
+    for name, root, first, start in statements:
         if name is not None and _plain_number(raw, first, root):
             first_seen.setdefault(name, start)
-        for i in range(first, root + 1):
-            ref = raw[i]
-            if ref.op != "ref":
-                continue
-            where = assigned.get(ref.name)
-            if where is None:
-                target[i] = ref.name
-                if ref.name not in CONSTANTS:
-                    first_seen.setdefault(ref.name, ref.start)
-                continue
-            if len(where) == 1:
-                j = where[0]
-                if j == k:
-                    raise _error(text, ref.start, f"{ref.name} is defined in terms of itself")
-            else:
-                before = bisect.bisect_left(where, k)
-                if not before:
-                    raise _error(
-                        text,
-                        ref.start,
-                        f"{ref.name} is assigned more than once and used here before its first assignment",
-                    )
-                j = where[before - 1]
-            target[i] = j
-            deps[k].append(j)
+    k = 0  # the statement holding ref i: statements cover the raw nodes in order
+    for i in [i for i, node in enumerate(raw) if node.op == "ref"]:
+        while statements[k][1] < i:
+            k += 1
+        ref = raw[i]
+        where = assigned.get(ref.name)
+        if where is None:
+            target[i] = ref.name
+            if ref.name not in CONSTANTS:
+                first_seen.setdefault(ref.name, ref.start)
+            continue
+        if len(where) == 1:
+            j = where[0]
+            if j == k:
+                raise _error(text, ref.start, f"{ref.name} is defined in terms of itself")
+        else:
+            before = bisect.bisect_left(where, k)
+            if not before:
+                raise _error(
+                    text, ref.start, f"{ref.name} is assigned more than once and used here before its first assignment"
+                )
+            j = where[before - 1]
+        target[i] = j
+        deps[k].append(j)
 
     order = _statement_order(text, statements, deps)
 
     nodes: list[Node] = []
-    new: dict[int, int] = {}  # raw index -> final index
-    roots: dict[int, int] = {}  # statement -> final index of its value
+    append = nodes.append
+    new = [0] * len(raw)  # raw index -> final index
+    roots = [0] * len(statements)  # statement -> final index of its value
     variables: dict[str, int] = {}
 
     def variable(name: str, start: int, end: int, value=None) -> int:
-        nodes.append(Node("var", (), name, start, end, value))
-        variables[name] = len(nodes) - 1
+        variables[name] = len(nodes)
+        append(Node("var", (), name, start, end, value))
         return variables[name]
 
     for k in order:
@@ -245,24 +296,25 @@ def _link(text: str, raw: list[Node], statements: list) -> Graph:
             continue
         for i in range(first, root + 1):
             node = raw[i]
-            if node.op == "ref":
-                t = target[i]
-                if isinstance(t, int):
-                    new[i] = roots[t]
-                elif t in CONSTANTS:
-                    nodes.append(Node("const", (), None, node.start, node.end, CONSTANTS[t]))
-                    new[i] = len(nodes) - 1
-                else:
-                    new[i] = variables[t] if t in variables else variable(t, node.start, node.end)
+            if node.op != "ref":
+                if node.args:
+                    node.args = tuple(map(new.__getitem__, node.args))
+                new[i] = len(nodes)
+                append(node)
+                continue
+            t = target[i]
+            if isinstance(t, int):
+                new[i] = roots[t]
+            elif t in CONSTANTS:
+                new[i] = len(nodes)
+                append(Node("const", (), None, node.start, node.end, CONSTANTS[t]))
             else:
-                node.args = tuple(new[a] for a in node.args)
-                nodes.append(node)
-                new[i] = len(nodes) - 1
+                new[i] = variables[t] if t in variables else variable(t, node.start, node.end)
         top = new[root]
         if name is not None:
             if raw[root].op == "ref":  # y = x: y is a node of its own
-                nodes.append(Node("id", (top,), None, start, raw[root].end))
-                top = len(nodes) - 1
+                top = len(nodes)
+                append(Node("id", (new[root],), None, start, raw[root].end))
             nodes[top].name = name
         roots[k] = top
 
