@@ -228,3 +228,22 @@ def test_random_option_values(command, data):
         assert_clean(run_cli(command, *program, *base(command), *argv), command)
         leftovers = [p.name for p in Path(folder).iterdir() if p.name.endswith(".tmp")]
         assert not leftovers, leftovers
+
+
+# ---- what the fuzz suite found, kept as fixed cases -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", *SEED, "--eps", "5e-324"],  # the step could not move x: ZeroDivisionError
+        ["check", "x", "--x", "1", "--eps", "1e308", "--format", "json"],  # nan in JSON
+        ["train", "--hidden", "1", "--steps", "2"],  # a layer of one neuron fed a Value to the next
+        ["graph", *SEED, "--format", "png"],  # binary output on stdout
+    ],
+)
+def test_found_by_fuzzing(argv):
+    with scratch_folder():
+        result = run_cli(*argv)
+    assert_clean(result, argv[0])
+    assert result.stdout

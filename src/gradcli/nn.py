@@ -75,7 +75,7 @@ class MLP(Module):
 
     def __call__(self, x):
         for layer in self.layers:
-            x = layer(x)
+            x = layer([x] if isinstance(x, Value) else x)  # a layer of one neuron gives a Value, not a list
         return x
 
     def parameters(self) -> list[Value]:
