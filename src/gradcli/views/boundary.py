@@ -31,7 +31,8 @@ def figure(data: Data, network: Network, history: History) -> Figure:
     _curves(right, history)
     sizes = "-".join(map(str, network.sizes))
     fig.suptitle(
-        f"MLP {sizes} on {data.name}: {history.final_accuracy:.0%} accuracy after {len(history.loss)} steps",
+        f"MLP {sizes} on {data.name} ({len(data)} samples): "
+        f"{history.final_accuracy:.0%} accuracy after {len(history.loss)} steps",
         color=INK,
         fontsize=13,
     )
