@@ -168,7 +168,8 @@ def _error(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every failure into `error: ...` and its exit code."""
     if sys.stdout is None:  # started with standard output closed (`>&-`): output goes nowhere, as with `echo`
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+        sys.stdout = open(os.devnull, "w")  # lives as long as the process
+    out_of_memory = False
     try:
         code = cli.main(args=argv, prog_name="gradcli", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -195,14 +196,15 @@ def main(argv: list[str] | None = None) -> None:
         _error(message[:1].lower() + message[1:])
         code = 1
     except MemoryError:
-        _error("out of memory: the program is too large for this machine")
-        code = 1
+        out_of_memory = True  # said below, once the traceback and the work it holds are freed
     except Exception as exc:  # a bug in gradcli: one line that says where, never a traceback
         if os.environ.get("GRADCLI_DEBUG"):
             raise
-        _error(
-            f"internal error at {_where(exc)}: {type(exc).__name__}: {exc} (please report it; GRADCLI_DEBUG=1 shows more)"
-        )
+        report = "please report it; GRADCLI_DEBUG=1 shows more"
+        _error(f"internal error at {_where(exc)}: {type(exc).__name__}: {exc} ({report})")
+        code = 1
+    if out_of_memory:
+        _error("out of memory: the program is too large for this machine")
         code = 1
     sys.exit(code or 0)
 
