@@ -100,3 +100,11 @@ def test_micrograds_training_loop_runs_unchanged_and_learns():
             p.data -= 0.02 * p.grad
         losses.append(loss.data)
     assert losses[-1] < 0.1 * losses[0]
+
+
+def test_a_hidden_layer_of_one_neuron_feeds_the_next_layer():
+    model = MLP(2, [1, 1])  # micrograd's MLP fails here: the one-neuron layer returns a bare Value
+    model.layers[0].neurons[0].w[0].data, model.layers[0].neurons[0].w[1].data = 1.0, 1.0
+    model.layers[1].neurons[0].w[0].data = 2.0
+    assert len(model.parameters()) == 5
+    assert model([1.0, 2.0]).data == 6.0  # 2 * relu(1 + 2)
