@@ -17,6 +17,10 @@ from gradcli.cli import cli
 
 #: Commands whose non-zero exit can be a result rather than an error: the report is on stdout.
 RESULT_EXITS = {"check": 1}
+#: Options that keep a run short; options given after them win (click keeps the last).
+QUICK = {"train": ["--steps", "2", "--hidden", "2"]}
+#: Values for options that a command requires.
+REQUIRED = {"--lr": "0.1"}
 
 
 def commands() -> list[str]:
@@ -27,6 +31,19 @@ def commands() -> list[str]:
 def takes_program(name: str) -> bool:
     """Does the command take a program (EXPR, -f FILE) rather than other input (train's --data)?"""
     return any(param.name == "args" for param in cli.get_command(click.Context(cli), name).params)
+
+
+def base(command: str) -> list[str]:
+    """The quick options and the required ones, which every run of `command` in these suites gets."""
+    params = cli.get_command(click.Context(cli), command).params
+    needed = [p.opts[0] for p in params if isinstance(p, click.Option) and p.required]
+    unknown = [o for o in needed if o not in REQUIRED]
+    assert not unknown, f"{command} requires {unknown}: add a value to REQUIRED in tests/reliability.py"
+    return QUICK.get(command, []) + [arg for o in needed for arg in (o, REQUIRED[o])]
+
+
+def program_commands() -> list[str]:
+    return [c for c in commands() if takes_program(c)]
 
 
 def assert_clean(result, command: str = "", codes=(0, 1, 2)) -> None:

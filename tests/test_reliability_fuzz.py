@@ -34,7 +34,7 @@ from gradcli.cli import cli
 from gradcli.errors import GradcliError
 from gradcli.ops import FUNCTIONS, OPS
 from gradcli.parser import parse
-from reliability import assert_clean, commands, scratch_folder, takes_program
+from reliability import assert_clean, base, commands, scratch_folder, takes_program
 
 EXAMPLES = int(os.environ.get("GRADCLI_FUZZ_EXAMPLES", "0"))
 settings.register_profile(
@@ -50,20 +50,7 @@ FUZZ = settings.get_profile("gradcli-fuzz")
 
 #: Commands that take other input than a program: the option that names their input file.
 INPUT_OPTIONS = {"train": "--data"}
-#: Options that keep a run short; fuzzed options come after them, and the last one given wins.
-QUICK = {"train": ["--steps", "2", "--hidden", "2"]}
-#: Values for options that a command requires.
-REQUIRED = {"--lr": "0.1"}
 SEED = ["L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2"]
-
-
-def base(command: str) -> list[str]:
-    """The quick options and the required ones, which every run of `command` gets."""
-    params = cli.get_command(click.Context(cli), command).params
-    needed = [p.opts[0] for p in params if isinstance(p, click.Option) and p.required]
-    unknown = [o for o in needed if o not in REQUIRED]
-    assert not unknown, f"{command} requires {unknown}: add a value to REQUIRED in this file"
-    return QUICK.get(command, []) + [arg for o in needed for arg in (o, REQUIRED[o])]
 
 
 def run_input(command: str, data: str | bytes, bindings: list[str], as_file: bool) -> None:
