@@ -336,7 +336,7 @@ def test_draw_dot_shows_a_number_as_a_constant_without_a_grad():
     y.backward()
     source = draw_dot(y, rankdir="TB").source
     assert 'label="x | data 3.0000 | grad 6.0000"' in source
-    assert 'label="1.0 | data 1.0000 | grad —"' in source
+    assert 'label="1 | data 1.0000 | grad —"' in source
     assert source.count("v0 -> o1") == 2  # x*x: two edges
 
 

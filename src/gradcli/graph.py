@@ -74,7 +74,7 @@ class Graph:
                 seen[node.name] = seen.get(node.name, 0) + 1
                 labels.append(node.name if latest else f"{node.name}#{seen[node.name]}")
             elif node.op == "const":
-                labels.append(self.text(i) or repr(node.value))
+                labels.append(self.text(i) or format(node.value, ".15g"))
             elif i == self.output and "out" not in taken:
                 labels.append("out")
             else:
