@@ -1,0 +1,194 @@
+"""Reliability (issue 7), class 4 — files: bad input files are clean errors, output files are atomic.
+
+Input, for every command (a program with `-f FILE`, train's data with `--data FILE`): a missing
+file, a folder, a file that cannot be read (permission denied, or an I/O error), a binary file,
+an endless binary stream, a file that is not UTF-8, a file past the read limit, a closed standard
+input. Each exits 2 with `error: cannot read ...`; a UTF-8 byte-order mark is fine.
+
+Output, for every option that writes a file (graph --out, step --graph, train --plot): the file
+is the whole new one, with the usual permissions, and no temporary file is left; when the write
+fails or is interrupted midway, the old file is untouched and no temporary file is left.
+Ctrl-C during long runs is in test_reliability_interrupt.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from gradcli.program import MAX_SOURCE_BYTES
+from reliability import assert_clean, base, commands, takes_program
+
+ROOT = os.geteuid() == 0
+
+
+def input_args(command: str, path: str) -> list[str]:
+    """The arguments that make `command` read `path`."""
+    return (["-f", path] if takes_program(command) else ["--data", path]) + base(command)
+
+
+def read_error(command: str, path: str, input: bytes | None = None) -> str:
+    result = run_cli(command, *input_args(command, path), input=input)
+    assert_clean(result, command)
+    assert result.exit_code == 2
+    return result.stderr
+
+
+every_command = pytest.mark.parametrize("command", commands())
+
+
+@every_command
+def test_missing_file_and_folder(command, tmp_path):
+    missing = read_error(command, f"{tmp_path}/nope.txt")
+    assert f"{tmp_path}/nope.txt" in missing and "no such file" in missing
+    assert f"cannot read {tmp_path}: it is a folder" in read_error(command, str(tmp_path))
+
+
+@pytest.mark.skipif(ROOT, reason="root reads any file; see the I/O error test")
+@every_command
+def test_permission_denied(command, tmp_path):
+    path = tmp_path / "locked.txt"
+    path.write_text("x")
+    path.chmod(0)
+    assert f"cannot read {path}: Permission denied" in read_error(command, str(path))
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
+@every_command
+def test_a_file_that_fails_while_reading(command):
+    """/proc/self/mem opens but fails to read at offset 0 (EIO), even for root."""
+    assert "cannot read /proc/self/mem: Input/output error" in read_error(command, "/proc/self/mem")
+
+
+@every_command
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "it is a binary file, not"),
+        ("x = 1".encode("utf-16"), "it is a binary file, not"),
+        ("x = caf\xe9".encode("latin-1"), "it is not UTF-8 text (byte 7)"),
+        (b"x = 1\n\xff", "it is not UTF-8 text (byte 6)"),
+    ],
+)
+def test_binary_and_non_utf8_files(command, tmp_path, data, message):
+    path = tmp_path / "input.txt"
+    path.write_bytes(data)
+    assert message in read_error(command, str(path))
+
+
+@every_command
+def test_an_endless_binary_stream_stops_at_the_first_chunk(command):
+    assert "cannot read /dev/zero: it is a binary file" in read_error(command, "/dev/zero")
+
+
+@every_command
+def test_standard_input_past_the_read_limit(command):
+    stderr = read_error(command, "-", input=b"1\n" * (MAX_SOURCE_BYTES // 2 + 1))
+    assert "cannot read standard input: it is larger than 16 MB" in stderr
+
+
+@pytest.mark.parametrize("command", [c for c in commands() if takes_program(c)])
+def test_utf8_byte_order_mark_is_fine(command, tmp_path):
+    path = tmp_path / "bom.grad"
+    path.write_bytes("\ufeffL = x*x".encode())
+    result = run_cli(command, "-f", str(path), "--x", "3", *base(command))
+    assert_clean(result, command)
+    assert result.exit_code == 0
+
+
+def test_empty_file_name():
+    result = run_cli("eval", "-f", "")
+    assert result.exit_code == 2
+    assert result.stderr == "error: -f needs a file name (or - for standard input)\n"
+
+
+def test_closed_standard_input():
+    done = subprocess.run(
+        [sys.executable, "-m", "gradcli", "eval", "-"], stdin=subprocess.DEVNULL, capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "the program is empty" in done.stderr
+    closed = subprocess.run(
+        [sys.executable, "-m", "gradcli", "eval", "-"],
+        preexec_fn=lambda: os.close(0),
+        capture_output=True,
+        text=True,
+    )
+    assert (closed.returncode, closed.stderr) == (2, "error: cannot read standard input: it is closed\n")
+
+
+# ---- output files -------------------------------------------------------------------------------
+
+SEED = ["L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2"]
+WRITERS = {
+    "graph --out": ["graph", *SEED, "--out"],
+    "step --graph": ["step", *SEED, "--lr", "0.001", "--graph"],
+    "train --plot": ["train", "--steps", "2", "--hidden", "2", "--plot"],
+}
+every_writer = pytest.mark.parametrize("argv", WRITERS.values(), ids=WRITERS.keys())
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@every_writer
+def test_output_is_written_whole_with_the_usual_permissions(argv, tmp_path):
+    path = tmp_path / "picture.svg"
+    result = run_cli(*argv, str(path))
+    assert_clean(result, argv[0])
+    assert result.exit_code == 0
+    assert path.read_bytes().rstrip().endswith(b"</svg>")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert leftovers(tmp_path) == []
+
+
+@every_writer
+def test_replacing_a_file_keeps_its_permissions(argv, tmp_path):
+    path = tmp_path / "picture.svg"
+    path.write_text("old")
+    path.chmod(0o600)
+    assert run_cli(*argv, str(path)).exit_code == 0
+    assert path.read_bytes().rstrip().endswith(b"</svg>")
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+@every_writer
+@pytest.mark.parametrize(
+    "failure,code,message",
+    [
+        (OSError(28, "No space left on device"), 2, "no space left on device"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+)
+def test_a_write_that_fails_midway_leaves_the_old_file(argv, tmp_path, monkeypatch, failure, code, message):
+    path = tmp_path / "picture.svg"
+    path.write_text("old picture")
+
+    def fail(src, dst):
+        assert Path(src).read_bytes().rstrip().endswith(b"</svg>")  # the whole new file was in the temporary one
+        raise failure
+
+    monkeypatch.setattr(os, "replace", fail)
+    result = run_cli(*argv, str(path))
+    assert_clean(result, argv[0], codes=(code,))
+    assert message in result.stderr.lower()
+    assert path.read_text() == "old picture"
+    assert leftovers(tmp_path) == []
+
+
+@every_writer
+@pytest.mark.parametrize("name,message", [("no/such/folder/x.svg", "does not exist"), (".", "")])
+def test_unwritable_output_paths_are_clean_errors(argv, tmp_path, monkeypatch, name, message):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*argv, name)
+    assert_clean(result, argv[0])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
