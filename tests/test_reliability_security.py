@@ -1,0 +1,112 @@
+"""Reliability (issue 7), class 5 — security: program text is only parsed, output goes only where told.
+
+* No code in src/gradcli calls eval, exec, compile or __import__, runs a shell, or unpickles:
+  the program text reaches nothing but the grammar (a scan of the syntax trees, checked against
+  a planted offender so that the scan itself can fail).
+* Text that is Python code is a syntax error, and does nothing.
+* Every command writes no file unless an output option names it, and then only that file:
+  output paths are used as given, never made from the program text.
+* A command name is looked up among gradcli's own commands, never imported as given.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import gradcli
+from conftest import run_cli
+from reliability import assert_clean, base, commands, scratch_folder, takes_program
+
+SOURCE = Path(gradcli.__file__).parent
+FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "breakpoint"}
+FORBIDDEN_ATTRIBUTES = {
+    ("os", "system"),
+    ("os", "popen"),
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("marshal", "loads"),
+}
+
+
+def offences(source: str) -> list[str]:
+    """Calls in `source` that could run text as code."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in FORBIDDEN_CALLS:
+            found.append(f"line {node.lineno}: {func.id}()")
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if (func.value.id, func.attr) in FORBIDDEN_ATTRIBUTES or func.attr in FORBIDDEN_CALLS - {"compile"}:
+                found.append(f"line {node.lineno}: {func.value.id}.{func.attr}()")
+        if any(
+            k.arg == "shell" and not (isinstance(k.value, ast.Constant) and not k.value.value) for k in node.keywords
+        ):
+            found.append(f"line {node.lineno}: shell=")
+    return found
+
+
+def test_the_scan_finds_a_planted_offender():
+    planted = "import os, re, subprocess\nre.compile('x')\neval(text)\nos.system(t)\nsubprocess.run(t, shell=True)\n"
+    assert offences(planted) == ["line 3: eval()", "line 4: os.system()", "line 5: shell="]
+
+
+def test_no_source_file_runs_text_as_code():
+    files = sorted(SOURCE.rglob("*.py"))
+    assert len(files) > 10
+    found = {str(f.relative_to(SOURCE)): offences(f.read_text()) for f in files}
+    assert {name: calls for name, calls in found.items() if calls} == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('touch pwned')",
+        "open('pwned', 'w').write('x')",
+        "exec(\"open('pwned','w')\")",
+        "x = [c for c in ().__class__.__base__.__subclasses__()]",
+        "lambda: 0",
+    ],
+)
+def test_python_code_is_a_syntax_error_and_does_nothing(text):
+    with scratch_folder() as folder:
+        result = run_cli("eval", text)
+        assert_clean(result, "eval")
+        assert result.exit_code == 2
+        assert list(Path(folder).iterdir()) == []
+
+
+@pytest.mark.parametrize("command", commands())
+def test_a_command_writes_nothing_unless_told(command):
+    program = ["L = etc*passwd + tmp", "--etc", "1", "--passwd", "2", "--tmp", "3"] if takes_program(command) else []
+    with scratch_folder() as folder:
+        result = run_cli(command, *program, *base(command))
+        assert_clean(result, command)
+        assert result.exit_code == 0
+        assert list(Path(folder).iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["graph", "L = etc*passwd", "--etc", "1", "--passwd", "2", "--out", "given.svg"],
+        ["step", "L = etc*passwd", "--etc", "1", "--passwd", "2", "--lr", "0.1", "--graph", "given.svg"],
+        ["train", "--steps", "2", "--hidden", "2", "--plot", "given.svg"],
+    ],
+)
+def test_an_output_file_is_exactly_the_path_given(argv):
+    with scratch_folder() as folder:
+        result = run_cli(*argv)
+        assert_clean(result, argv[0])
+        assert [p.name for p in Path(folder).iterdir()] == ["given.svg"]
+
+
+@pytest.mark.parametrize("name", ["os", "..", "commands.eval", "gradcli.commands.eval", "__init__", "cli"])
+def test_a_command_name_is_never_imported_as_given(name):
+    result = run_cli(name)
+    assert result.exit_code == 2
+    assert f"no such command '{name}'" in result.stderr
