@@ -8,10 +8,8 @@ resolved afterwards, because a name may be used before the statement that define
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -25,11 +23,14 @@ _INF = float("inf")
 
 
 def grammar_text() -> str:
-    """The grammar, from inside the installed package or, in a checkout, from grammar/."""
-    packaged = resources.files("gradcli").joinpath("gradcli.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parents[2] / "grammar" / "gradcli.lark").read_text(encoding="utf-8")
+    """The grammar: beside this module in an installed wheel, in grammar/ in a checkout."""
+    here = Path(__file__).resolve()
+    for path in (here.with_name("gradcli.lark"), here.parents[2] / "grammar" / "gradcli.lark"):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    from importlib import resources  # a zipped install; a costly import, so only here
+
+    return resources.files("gradcli").joinpath("gradcli.lark").read_text(encoding="utf-8")
 
 
 class _Lexer(Lexer):
@@ -132,6 +133,8 @@ class _Builder(Transformer):
     def call(self, children):
         fname, _, *args, rpar = children
         if fname.value not in FUNCTIONS:
+            import difflib  # only for this message: not at start-up
+
             close = difflib.get_close_matches(fname, FUNCTIONS, n=1)
             hint = f"did you mean {close[0]}?" if close else f"functions are {', '.join(FUNCTIONS)}"
             raise _error(self.text, fname.start_pos, f"unknown function {fname}; {hint}")
@@ -144,7 +147,7 @@ class _Builder(Transformer):
         return len(nodes) - 1
 
     def assign(self, children):
-        tok, root = children
+        tok, _, root = children
         if tok.value in CONSTANTS:
             raise _error(self.text, tok.start_pos, f"{tok} is a built-in constant and cannot be assigned")
         self._statement(tok.value, root, tok.start_pos)
@@ -186,10 +189,10 @@ def _context(text: str, offset: int) -> str:
     return f"  {line}\n  {' ' * col}^"
 
 
-_NUMBER_BEFORE = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_NUMBER_BEFORE = r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"  # compiled by re when an error needs it
 _TOKEN_WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "PLUS": "'+'", "MINUS": "'-'",
-    "STAR": "'*'", "SLASH": "'/'", "POW": "'**'", "EQUAL": "'='", "COMMA": "','", "_SEP": "a new statement",
+    "STAR": "'*'", "SLASH": "'/'", "POW": "'**'", "EQUAL": "'='", "COMMA": "','", "SEP": "a new statement",
     "$END": "the end",
 }  # fmt: skip
 
@@ -208,12 +211,12 @@ def _syntax_error(text: str, err: UnexpectedInput) -> ParseError:
     if token is None or token.type == "$END":
         offset = len(text.rstrip())
         return _error(text, offset, "unexpected end of the program; an expression is incomplete")
-    number = _NUMBER_BEFORE.search(text, 0, offset)
+    number = re.compile(_NUMBER_BEFORE).search(text, 0, offset)
     if number and token.type in ("NAME", "LPAR") and number.end() == offset:
         rest = token if token.type == "NAME" else "(...)"
         return _error(text, offset, f"unexpected {token!s}; did you mean {number.group(0)}*{rest}?")
     expected = sorted({_TOKEN_WORDS.get(t, repr(t)) for t in err.expected if t in _TOKEN_WORDS})
-    shown = "a new statement" if token.type == "_SEP" else repr(str(token))
+    shown = "a new statement" if token.type == "SEP" else repr(str(token))
     hint = f"; expected {' or '.join(expected)}" if 0 < len(expected) <= 4 else ""
     return _error(text, offset, f"unexpected {shown}{hint}")
 
