@@ -9,6 +9,10 @@ Output, for every option that writes a file (graph --out, step --graph, train --
 is the whole new one, with the usual permissions, and no temporary file is left; when the write
 fails or is interrupted midway, the old file is untouched and no temporary file is left.
 Ctrl-C during long runs is in test_reliability_interrupt.py.
+
+Standard streams, for every command: a closed standard input (or standard output), a full disk
+behind standard output, a reader that goes away (a broken pipe), a terminal that takes only
+ASCII: a clean error or a quiet end, never a traceback.
 """
 
 from __future__ import annotations
@@ -107,6 +111,51 @@ def test_empty_file_name():
     assert result.stderr == "error: -f needs a file name (or - for standard input)\n"
 
 
+# ---- standard streams ---------------------------------------------------------------------------
+
+SEED = ["L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2"]
+
+
+def gradcli_process(command: str, **options) -> subprocess.CompletedProcess:
+    """`python -m gradcli COMMAND` on the seed example (or train's quick run), as a real process."""
+    argv = [sys.executable, "-m", "gradcli", command, *(SEED if takes_program(command) else []), *base(command)]
+    return subprocess.run(argv, stderr=subprocess.PIPE, text=True, **options)
+
+
+@every_command
+def test_a_full_disk_behind_standard_output(command):
+    with open("/dev/full", "w") as full:
+        done = gradcli_process(command, stdout=full)
+    assert (done.returncode, done.stderr) == (1, "error: no space left on device\n")
+
+
+@every_command
+def test_closed_standard_output_ends_quietly(command):
+    done = gradcli_process(command, preexec_fn=lambda: os.close(1))
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+@every_command
+def test_an_ascii_only_terminal(command):
+    done = gradcli_process(command, stdout=subprocess.PIPE, env=os.environ | {"PYTHONIOENCODING": "ascii"})
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout
+
+
+def test_a_reader_that_goes_away():
+    program = "x = 1\n" + "x = x + 1\n" * 20_000
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gradcli", "eval", "-", "--format", "json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # the reader is gone before the first byte is written
+    _, stderr = process.communicate(program.encode())
+    assert process.returncode in (0, 1)  # 0 only if the whole output fit in the pipe first
+    assert stderr == b""
+
+
 def test_closed_standard_input():
     done = subprocess.run(
         [sys.executable, "-m", "gradcli", "eval", "-"], stdin=subprocess.DEVNULL, capture_output=True, text=True
@@ -123,7 +172,6 @@ def test_closed_standard_input():
 
 # ---- output files -------------------------------------------------------------------------------
 
-SEED = ["L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2"]
 WRITERS = {
     "graph --out": ["graph", *SEED, "--out"],
     "step --graph": ["step", *SEED, "--lr", "0.001", "--graph"],

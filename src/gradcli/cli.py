@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every failure into `error: ...` and its exit code."""
     if sys.stdout is None:  # started with standard output closed (`>&-`): output goes nowhere, as with `echo`
         sys.stdout = open(os.devnull, "w")  # lives as long as the process
+    elif hasattr(sys.stdout, "reconfigure"):  # an ASCII-only terminal shows Δ or ∂ as '?' rather than failing
+        sys.stdout.reconfigure(errors="replace")
     out_of_memory = False
     try:
         code = cli.main(args=argv, prog_name="gradcli", standalone_mode=False)
