@@ -22,6 +22,7 @@ A long, random run on demand, e.g. 2,000 examples per test:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import click
@@ -234,3 +235,19 @@ def test_found_by_fuzzing(argv):
         result = run_cli(*argv)
     assert_clean(result, argv[0])
     assert result.stdout
+
+
+def test_a_bug_is_one_line_that_says_where_and_debug_shows_the_traceback(monkeypatch):
+    def broken(*args):
+        raise RuntimeError("a planted bug")
+
+    monkeypatch.setattr("gradcli.program.parse", broken)
+    result = run_cli("eval", "L = x", "--x", "1")
+    assert result.exit_code == 1
+    assert re.fullmatch(
+        r"error: internal error at program\.py:\d+: RuntimeError: a planted bug"
+        r" \(please report it; GRADCLI_DEBUG=1 shows more\)\n",
+        result.stderr,
+    )  # the innermost frame of gradcli's own code: where load() called parse
+    with pytest.raises(RuntimeError, match="a planted bug"):
+        run_cli("eval", "L = x", "--x", "1", env={"GRADCLI_DEBUG": "1"})

@@ -115,3 +115,12 @@ def test_ten_megabytes_of_statements(tmp_path):
     assert_clean(result, "step")
     assert result.exit_code == 0, result.stderr
     assert math.isfinite(json.loads(result.stdout)["after"]["value"])
+
+
+def test_running_out_of_memory_is_one_clean_error(monkeypatch):
+    def exhausted(text):
+        raise MemoryError
+
+    monkeypatch.setattr("gradcli.program.parse", exhausted)
+    result = run_cli("eval", "L = x", "--x", "1")
+    assert (result.exit_code, result.stderr) == (1, "error: out of memory: the program is too large for this machine\n")
