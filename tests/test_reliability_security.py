@@ -7,6 +7,8 @@
 * Every command writes no file unless an output option names it, and then only that file:
   output paths are used as given, never made from the program text.
 * A command name is looked up among gradcli's own commands, never imported as given.
+* Input text quoted in an error (a source line, a CSV header) never sends control characters,
+  such as terminal escape sequences, to the terminal.
 """
 
 from __future__ import annotations
@@ -110,3 +112,28 @@ def test_a_command_name_is_never_imported_as_given(name):
     result = run_cli(name)
     assert result.exit_code == 2
     assert f"no such command '{name}'" in result.stderr
+
+
+ESCAPES = "\x1b]0;title\x07\x1b[31mred\x9b2J"
+
+
+@pytest.mark.parametrize(
+    "argv,data",
+    [
+        (["eval", "-f"], f"x = 1\nL = x + # {ESCAPES}\n"),  # the caret context quotes the line
+        (["train", "--data"], f"x1,x2,{ESCAPES}\n1,2,1\n"),  # the error quotes the header
+    ],
+)
+def test_no_control_characters_reach_the_terminal(argv, data, tmp_path):
+    path = tmp_path / "input.txt"
+    path.write_text(data)
+    result = run_cli(*argv, str(path))
+    assert_clean(result, argv[0])
+    assert result.exit_code == 2
+    assert "red" in result.stderr
+    assert not [c for c in result.stderr if not c.isprintable() and c != "\n"]
+
+
+def test_a_tab_in_the_quoted_line_keeps_the_caret_under_its_column():
+    result = run_cli("eval", "x +\t\ty )")
+    assert result.stderr.endswith("(line 1, column 8)\n  x +  y )\n         ^\n")

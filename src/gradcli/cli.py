@@ -159,6 +159,9 @@ def echo_json(record: dict) -> None:
 
 
 def _error(message: str) -> None:
+    # Input text quoted in a message never reaches the terminal as control characters (escape
+    # sequences); a tab becomes one space, so that a caret under a column stays in place.
+    message = "".join(c if c.isprintable() or c == "\n" else " " if c == "\t" else "?" for c in message)
     first, _, rest = message.partition("\n")
     click.echo(click.style("error:", fg="red", bold=True) + f" {first}", err=True)
     if rest:
