@@ -9,19 +9,19 @@ import time
 from pathlib import Path
 
 
-def row(target: str, case: str, gradcli: float, unit: str, peer=None, theirs=None, at_least=None, below=None) -> dict:
+def row(target, case, gradcli, unit, peer=None, theirs=None, at_least=None, below=None, goal="") -> dict:
     """One line of the summary: gradcli's figure, the peer's, the ratio peer/gradcli and the goal.
 
     `at_least`: the ratio must reach it (gradcli N times faster); `below`: gradcli's figure must
-    stay under it (a limit, no peer).
+    stay under it (a limit, no peer); `goal` words the goal when the default would not read well.
     """
     ratio = theirs / gradcli if theirs is not None else None
     if at_least is not None:
-        goal, met = f">= {at_least:g}x", None if ratio is None else ratio >= at_least
+        goal, met = goal or f">= {at_least:g}x", None if ratio is None else ratio >= at_least
     elif below is not None:
         goal, met = f"< {below:g} {unit}", gradcli < below
     else:
-        goal, met = "", None
+        met = None
     return {
         "target": target, "case": case, "gradcli": gradcli, "unit": unit, "peer": peer,
         "peer_value": theirs, "ratio": ratio, "goal": goal, "met": met,

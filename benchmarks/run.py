@@ -110,7 +110,7 @@ def main() -> None:
     import bench_engine
     import bench_text
 
-    size, repeat = (2_000, 3) if quick else (100_000, 5)
+    size, repeat = (2_000, 3) if quick else (100_000, 3)
     rows = bench_engine.main(size, repeat)
     rows += value_rows(size, repeat)
     rows += bench_text.main(5_000 if quick else 250_000, 1 if quick else 3)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lark import Lark
 
+from gradcli import parser
 from gradcli.errors import InputError, ParseError
 from gradcli.parser import _Builder, _parse, grammar_text, parse
 
@@ -118,3 +119,31 @@ PIECES += ["/", "**", "^", ";", "\n", "\r\n", " ", "\t", "# c\n", "#", "!", "é"
 def test_random_text_same_outcome(plain, pieces):
     text = "".join(pieces)
     assert outcome(parse, text) == outcome(plain, text)
+
+
+@pytest.mark.parametrize("text", ["L = (a*b + c)*f", "a + * b", "tanhh(x)", ""])
+def test_collector_is_paused_only_while_parsing(monkeypatch, text):
+    import gc
+
+    from gradcli.engine import Compiled
+
+    seen = []
+    _link = parser._link
+    monkeypatch.setattr(parser, "_link", lambda *args: seen.append(gc.isenabled()) or _link(*args))
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            graph = parse(text)
+        except InputError:
+            graph = None
+        finally:
+            after = gc.isenabled()
+            gc.enable()
+        assert after is enabled
+        if graph is not None:
+            (gc.enable if enabled else gc.disable)()
+            program = Compiled(graph)
+            program.backward_program(graph.output)
+            assert gc.isenabled() is enabled
+            gc.enable()
+    assert seen in ([], [False, False])

@@ -15,6 +15,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
+from .engine import collector_paused
 from .errors import InputError, ParseError
 from .graph import Graph, Node
 from .ops import CONSTANTS, FUNCTIONS, OPS
@@ -228,16 +229,17 @@ def parse(text: str) -> Graph:
 
 def _parse(text: str, lark: Lark, builder: _Builder) -> Graph:
     builder.reset(text)
-    try:
-        lark.parse(text)
-    except UnexpectedInput as err:
-        raise _syntax_error(text, err) from None
-    finally:
-        nodes, statements = builder.nodes, builder.statements
-        builder.reset("")
-    if not statements:
-        raise InputError("the program is empty: write an expression such as L = (a*b + c)*f")
-    return _link(text, nodes, statements)
+    with collector_paused():  # millions of new objects, no cycles: collections would only rescan them
+        try:
+            lark.parse(text)
+        except UnexpectedInput as err:
+            raise _syntax_error(text, err) from None
+        finally:
+            nodes, statements = builder.nodes, builder.statements
+            builder.reset("")
+        if not statements:
+            raise InputError("the program is empty: write an expression such as L = (a*b + c)*f")
+        return _link(text, nodes, statements)
 
 
 def _link(text: str, raw: list[Node], statements: list) -> Graph:
