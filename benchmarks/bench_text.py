@@ -59,7 +59,7 @@ def run_once(path: Path) -> tuple[float, float]:
 def stages(path: Path) -> dict[str, float]:
     """Seconds per stage of what `eval -f --format json` does, timed in this process."""
     from gradcli.cli import echo_json
-    from gradcli.engine import compiled
+    from gradcli.engine import collector_paused, compiled
     from gradcli.parser import _link, _parser
     from gradcli.program import Run, bind, read_source
     from gradcli.views.records import eval_record
@@ -76,9 +76,10 @@ def stages(path: Path) -> dict[str, float]:
     lap("read")
     lark, builder = _parser()
     builder.reset(text)
-    lark.parse(text)
-    lap("parse (Lark LALR: lex, parse, raw nodes)")
-    graph = _link(text, builder.nodes, builder.statements)
+    with collector_paused():  # as parser.parse does
+        lark.parse(text)
+        lap("parse (Lark LALR: lex, parse, raw nodes)")
+        graph = _link(text, builder.nodes, builder.statements)
     builder.reset("")
     lap("link (names, statement order, node list)")
     bindings = bind(graph, {})
