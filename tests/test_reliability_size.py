@@ -23,7 +23,7 @@ import pytest
 
 from conftest import run_cli
 from gradcli.program import MAX_SOURCE_BYTES
-from reliability import assert_clean
+from reliability import assert_clean, base, program_commands
 
 slow = pytest.mark.skipif(not os.environ.get("GRADCLI_SLOW_TESTS"), reason="minutes; set GRADCLI_SLOW_TESTS=1")
 
@@ -63,6 +63,16 @@ def test_twenty_thousand_deep_nesting(tmp_path, opening, closing, value):
     out = record(eval_file(tmp_path, "x = 1\n" + opening * depth + "x" + closing * depth))
     assert 0 < out["value"] < 1 if value is None else out["value"] == pytest.approx(value, rel=1e-9)
     assert math.isfinite(out["grads"]["x"])
+
+
+@pytest.mark.parametrize("command", [c for c in program_commands() if c != "eval"])
+def test_twenty_thousand_deep_nesting_in_every_command(tmp_path, command):
+    """Views walk the graph too: explain, graph, check and step must not recurse (nor go quadratic) either."""
+    path = tmp_path / "program.grad"
+    path.write_text("x = 0.5\n" + "tanh(" * 20_000 + "x" + ")" * 20_000)
+    result = run_cli(command, "-f", str(path), *base(command))
+    assert_clean(result, command)
+    assert result.exit_code == 0 and result.stdout
 
 
 def test_hundred_thousand_term_sum(tmp_path):

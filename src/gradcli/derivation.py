@@ -134,7 +134,8 @@ def derive(run: Run, wrt: int | None = None, precision: int = 4) -> Derivation:
     for i, node in enumerate(nodes):
         if not shown[i] or not node.args:
             continue
-        text = unwrap(graph.text(i))
+        # A long span is not shown; not reading it keeps deeply nested programs linear.
+        text = unwrap(graph.text(i)) if node.end - node.start <= 4 * SOURCE_MAX else ""
         source = text if len(text) <= SOURCE_MAX and "=" not in text else ""  # "=": a whole statement
         args = node.args
         expr = fill(form(node.op), *(labels[a] for a in args))
