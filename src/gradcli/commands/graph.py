@@ -64,6 +64,8 @@ def command(args, file, sets, out, fmt, rankdir, of, precision):
     else:
         picture = run_digraph(Run.of(graph, bindings, output), rankdir=rankdir, precision=precision)
     if to_stdout:
-        click.get_binary_stream("stdout").write(render(picture, fmt, len(graph)))
+        sys.stdout.flush()
+        sys.stdout.buffer.write(render(picture, fmt, len(graph)))
+        sys.stdout.buffer.flush()
     else:
         save(picture, out, fmt, len(graph))
