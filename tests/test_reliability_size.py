@@ -22,6 +22,7 @@ import os
 import pytest
 
 from conftest import run_cli
+from gradcli.parser import parse
 from gradcli.program import MAX_SOURCE_BYTES
 from reliability import assert_clean, base, program_commands
 
@@ -73,6 +74,14 @@ def test_twenty_thousand_deep_nesting_in_every_command(tmp_path, command):
     result = run_cli(command, "-f", str(path), *base(command))
     assert_clean(result, command)
     assert result.exit_code == 0 and result.stdout
+
+
+def test_the_source_text_of_a_node_is_bounded():
+    """Nested spans hold one another: a view that read each whole span would be quadratic (eval --all, explain)."""
+    graph = parse("tanh(" * 20_000 + "x" + ")" * 20_000)
+    texts = [graph.text(i) for i in range(len(graph.nodes))]
+    assert max(map(len, texts)) == 203
+    assert texts[1] == "tanh(x)" and texts[-1].startswith("tanh(tanh(") and texts[-1].endswith("...")
 
 
 def test_hundred_thousand_term_sum(tmp_path):

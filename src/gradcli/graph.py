@@ -42,10 +42,15 @@ class Graph:
         line = bisect.bisect_right(self._lines, offset)
         return line, offset - self._lines[line - 1] + 1
 
-    def text(self, i: int) -> str:
-        """The source text of node i, on one line."""
+    def text(self, i: int, limit: int = 200) -> str:
+        """The source text of node i, on one line; past `limit` characters of source it is cut, ending in `...`.
+
+        Every view shows a few dozen characters at most, and the cut keeps a deeply nested program,
+        whose spans hold one another, linear rather than quadratic.
+        """
         node = self.nodes[i]
-        return " ".join(self.source[node.start : node.end].split())
+        text = " ".join(self.source[node.start : min(node.end, node.start + limit)].split())
+        return text + "..." if node.end - node.start > limit else text
 
     def where(self, i: int) -> str:
         """`tanh(x) at line 1, column 5`: how an error points at node i."""
