@@ -7,7 +7,9 @@ input. Each exits 2 with `error: cannot read ...`; a UTF-8 byte-order mark is fi
 
 Output, for every option that writes a file (graph --out, step --graph, train --plot): the file
 is the whole new one, with the usual permissions, and no temporary file is left; when the write
-fails or is interrupted midway, the old file is untouched and no temporary file is left.
+fails or is interrupted midway, the old file is untouched and no temporary file is left. Through
+a symbolic link the file it names is replaced and the link stays; a pipe or a device (`/dev/null`,
+`/dev/stdout`) is written to, never replaced by a file.
 Ctrl-C during long runs is in test_reliability_interrupt.py.
 
 Standard streams, for every command: a closed standard input (or standard output), a full disk
@@ -18,8 +20,10 @@ ASCII: a clean error or a quiet end, never a traceback.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -240,3 +244,44 @@ def test_unwritable_output_paths_are_clean_errors(argv, tmp_path, monkeypatch, n
     assert result.exit_code == 2
     assert message in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@every_writer
+def test_through_a_symbolic_link_the_file_it_names_is_replaced(argv, tmp_path):
+    real = tmp_path / "real.svg"
+    real.write_text("old")
+    (tmp_path / "link.svg").symlink_to("real.svg")
+    assert run_cli(*argv, str(tmp_path / "link.svg")).exit_code == 0
+    assert (tmp_path / "link.svg").is_symlink()
+    assert real.read_bytes().rstrip().endswith(b"</svg>")
+    assert leftovers(tmp_path) == []
+
+
+@every_writer
+def test_a_device_is_written_to_not_replaced(argv, tmp_path):
+    link = tmp_path / "null.svg"
+    link.symlink_to(os.devnull)
+    assert run_cli(*argv, str(link)).exit_code == 0
+    assert link.is_symlink() and Path(os.devnull).is_char_device()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null.svg"]
+
+
+@every_writer
+def test_a_pipe_is_written_to_not_replaced(argv, tmp_path):
+    pipe = tmp_path / "pipe.svg"
+    os.mkfifo(pipe)
+    got = []
+
+    def drain():
+        with open(pipe, "rb") as reader:
+            got.append(reader.read())
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    result = run_cli(*argv, str(pipe))
+    if reader.is_alive():  # let the reader end even if nothing was written
+        open(pipe, "wb").close()
+    reader.join()
+    assert result.exit_code == 0, result.stderr
+    assert got[0].rstrip().endswith(b"</svg>")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)

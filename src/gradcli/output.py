@@ -10,18 +10,28 @@ from .errors import InputError
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` so that the file is either the old one or the whole new one."""
-    target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise InputError(f"cannot write {path}: the folder {folder} does not exist")
-    if target.is_dir():
+    """Write `data` to `path` so that the file is either the old one or the whole new one.
+
+    A device or a pipe (`/dev/stdout`, `/dev/null`, `>(cmd)`) is written straight to: there is no
+    file to replace. Through a symbolic link the file it names is replaced, and the link stays.
+    """
+    given = Path(path)
+    if given.is_dir():
         raise InputError(f"cannot write {path}: it is a folder")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        if given.exists() and not given.is_file():
+            with open(given, "wb") as handle:
+                handle.write(data)
+            return
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    target = Path(os.path.realpath(given))
+    folder = target.parent
+    if not folder.is_dir():
+        raise InputError(f"cannot write {path}: the folder {given.parent} does not exist")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         if target.exists():
@@ -32,7 +42,8 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
