@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from .ops import OPS
@@ -38,7 +39,7 @@ class Graph:
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column), both from 1, of a character offset in the source."""
         if self._lines is None:
-            self._lines = [0] + [i + 1 for i, ch in enumerate(self.source) if ch == "\n"]
+            self._lines = [0] + [m.end() for m in re.finditer("\n", self.source)]
         line = bisect.bisect_right(self._lines, offset)
         return line, offset - self._lines[line - 1] + 1
 
