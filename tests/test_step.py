@@ -336,3 +336,11 @@ def test_graph_bad_file_fails_before_the_descent(gradcli, tmp_path, name, messag
     expected = f"error: --graph {path}: {message.format(tmp=tmp_path)}\n"
     assert (r.exit_code, r.stdout, r.stderr) == (2, "", expected)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_too_large_for_a_picture_fails_before_the_descent(gradcli, tmp_path):
+    program = "x = 1\n" + "x = x*1.0001 + 0.01\n" * 1001  # 4,005 values
+    r = gradcli("step", program, "--lr", "1e-9", "--steps", "2", "--graph", str(tmp_path / "g.svg"))
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert r.stderr.startswith("error: the graph has 4,005 values; pictures stop at 4,000")
+    assert not (tmp_path / "g.svg").exists()

@@ -47,16 +47,21 @@ def format_of(path: str | os.PathLike, fmt: str | None = None) -> str:
     return suffix
 
 
+def check_size(fmt: str, nodes: int) -> None:
+    """Refuse a picture (not DOT text) of more than MAX_NODES values, before any work is done."""
+    if fmt != "dot" and nodes > MAX_NODES:
+        raise RenderError(
+            f"the graph has {nodes:,} values; pictures stop at {MAX_NODES:,} because Graphviz's layout takes"
+            " minutes past that: write the DOT source instead (--format dot) or draw a smaller program"
+        )
+
+
 def render(picture: graphviz.Digraph, fmt: str, nodes: int) -> bytes:
     """The picture of a graph of `nodes` values as `fmt` bytes."""
     source = picture.source
     if fmt == "dot":
         return source.encode()
-    if nodes > MAX_NODES:
-        raise RenderError(
-            f"the graph has {nodes:,} values; pictures stop at {MAX_NODES:,} because Graphviz's layout takes"
-            " minutes past that: write the DOT source instead (--format dot) or draw a smaller program"
-        )
+    check_size(fmt, nodes)
     program = shutil.which("dot")
     if program is not None:
         return _run_dot(program, source, fmt)

@@ -20,9 +20,13 @@ from ..program import Run, load, output_node
 @program_options
 @click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
 @click.option("--all", "show_all", is_flag=True, help="Also list the unnamed intermediate nodes.")
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=500, show_default=True,
+    help="Show at most this many rows in the table, the first and the last (0: all).",
+)  # fmt: skip
 @format_option("table", "json")
 @precision_option
-def command(args, file, sets, of, show_all, fmt, precision):
+def command(args, file, sets, of, show_all, limit, fmt, precision):
     """Evaluate a program and every node's gradient d(output)/d(node).
 
     \b
@@ -42,4 +46,4 @@ def command(args, file, sets, of, show_all, fmt, precision):
     else:
         from ..views.table import eval_table
 
-        stdout_console().print(eval_table(run, precision, show_all))
+        stdout_console().print(eval_table(run, precision, show_all, limit))

@@ -51,6 +51,10 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
     if picture is not None:
         _check_picture(picture)
     graph, bindings = load(expr, file, given)
+    if picture is not None:
+        from ..render import check_size, format_of
+
+        check_size(format_of(picture), len(graph))  # refuse a too-large picture before the descent
     output = output_node(graph, of)
     descent = Descent(graph, bindings, output, lr, moving(graph, wrt, freeze))
     out = stdout_console()

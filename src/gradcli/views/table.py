@@ -18,7 +18,8 @@ def describe(run: Run, i: int) -> str:
     return run.graph.text(i)
 
 
-def eval_table(run: Run, precision: int = 4, unnamed: bool = False) -> Table:
+def eval_table(run: Run, precision: int = 4, unnamed: bool = False, limit: int = 0) -> Table:
+    """The table; with `limit`, at most that many node rows (the first and the last ones)."""
     graph, labels = run.graph, run.graph.labels()
     out = labels[run.output]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -27,7 +28,16 @@ def eval_table(run: Run, precision: int = 4, unnamed: bool = False) -> Table:
     table.add_column("definition", overflow="ellipsis", max_width=40, style="dim")
     table.add_column("value", justify="right")
     table.add_column(f"d{out}/d(node)", justify="right")
-    for i in run.listed(unnamed):
+    rows = run.listed(unnamed)
+    left_out = len(rows) - limit if limit and len(rows) > limit else 0
+    if left_out:
+        rows = rows[: limit // 2] + [None] + rows[len(rows) - (limit - limit // 2) :]
+        table.caption = "--limit 0 shows every row"
+        table.caption_justify = "left"
+    for i in rows:
+        if i is None:
+            table.add_row("...", "", f"{left_out:,} rows left out", "", "", style="dim")
+            continue
         kind = graph.nodes[i].op
         style = "cyan" if kind == "var" else "bold green" if i == run.output else None
         table.add_row(
