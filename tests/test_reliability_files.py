@@ -24,6 +24,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -279,9 +280,16 @@ def test_a_pipe_is_written_to_not_replaced(argv, tmp_path):
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     result = run_cli(*argv, str(pipe))
-    if reader.is_alive():  # let the reader end even if nothing was written
-        open(pipe, "wb").close()
-    reader.join()
+    # Let the reader end even if nothing was written. A blocking open would hang for ever when the
+    # reader closes between a check and the open, so poke the pipe without blocking, with a deadline.
+    deadline = time.monotonic() + 30
+    while reader.is_alive() and time.monotonic() < deadline:
+        try:
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:  # no reader has it open (any more)
+            pass
+        reader.join(0.1)
+    assert not reader.is_alive()
     assert result.exit_code == 0, result.stderr
     assert got[0].rstrip().endswith(b"</svg>")
     assert stat.S_ISFIFO(pipe.stat().st_mode)
