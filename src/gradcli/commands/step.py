@@ -57,8 +57,8 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
         check_size(format_of(picture), len(graph))  # refuse a too-large picture before the descent
     output = output_node(graph, of)
     descent = Descent(graph, bindings, output, lr, moving(graph, wrt, freeze))
-    out = stdout_console()
-    if fmt == "table" and steps > 1 and out.is_terminal:
+    out = stdout_console() if fmt == "table" else None  # JSON needs no Rich (start-up time)
+    if out is not None and steps > 1 and out.is_terminal:
         _run_with_bar(descent, steps)
     else:
         descent.run(steps)
@@ -67,7 +67,7 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
 
         save_graph(descent.now(), picture, precision=precision)
     if fmt == "json":
-        from ..views.step import step_record
+        from ..views.records import step_record
 
         echo_json(step_record(descent))
     else:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..program import Run
+
+if TYPE_CHECKING:
+    from ..descent import Descent
 
 
 def eval_record(run: Run) -> dict:
@@ -23,3 +28,17 @@ def eval_record(run: Run) -> dict:
             for i, node in enumerate(graph.nodes)
         ],
     }  # fmt: skip
+
+
+def step_record(d: Descent) -> dict:
+    """The JSON record of SPEC section 3: floats at full precision."""
+    variables, start = d.graph.variables, d.start
+    return {
+        "output": d.graph.nodes[d.output].name,
+        "lr": d.lr,
+        "steps": d.steps,
+        "before": {"value": d.history[0], "values": {n: start.values[i] for n, i in variables.items()}},
+        "grads": {n: start.grads[i] for n, i in variables.items()},
+        "after": {"value": d.history[-1], "values": {n: d.values[i] for n, i in variables.items()}},
+        "history": d.history,
+    }

@@ -67,20 +67,6 @@ def step_report(d: Descent, precision: int = 4) -> Group:
     return Group(*parts, change_line(d, precision))
 
 
-def step_record(d: Descent) -> dict:
-    """The JSON record of SPEC section 3: floats at full precision."""
-    variables, start = d.graph.variables, d.start
-    return {
-        "output": d.graph.nodes[d.output].name,
-        "lr": d.lr,
-        "steps": d.steps,
-        "before": {"value": d.history[0], "values": {n: start.values[i] for n, i in variables.items()}},
-        "grads": {n: start.grads[i] for n, i in variables.items()},
-        "after": {"value": d.history[-1], "values": {n: d.values[i] for n, i in variables.items()}},
-        "history": d.history,
-    }
-
-
 def progress_bar(console, label: str) -> Progress:
     """The bar shown on a terminal while many steps run; it disappears when they are done."""
     return Progress(
