@@ -58,11 +58,10 @@ def run_once(path: Path) -> tuple[float, float]:
 
 def stages(path: Path) -> dict[str, float]:
     """Seconds per stage of what `eval -f --format json` does, timed in this process."""
-    from gradcli.cli import echo_json
     from gradcli.engine import collector_paused, compiled
     from gradcli.parser import _link, _parser
     from gradcli.program import Run, bind, read_source
-    from gradcli.views.records import eval_record
+    from gradcli.views.records import eval_json
 
     clock, split = time.perf_counter(), {}
 
@@ -90,13 +89,10 @@ def stages(path: Path) -> dict[str, float]:
     grads = program.backward(values, graph.output)
     lap("backward")
     run = Run(graph, bindings, graph.output, values, grads)
-    record = eval_record(run)
-    lap("record (views.records)")
-    stdout = sys.stdout
-    with open(os.devnull, "w") as sys.stdout:
-        echo_json(record)
-    sys.stdout = stdout
-    lap("json text and write")
+    with open(os.devnull, "w") as sink:
+        for piece in eval_json(run):  # as the command does: streamed, no dict per node
+            sink.write(piece)
+    lap("json (views.records.eval_json, streamed) and write")
     return split
 
 

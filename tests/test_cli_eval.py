@@ -252,3 +252,24 @@ def test_a_long_program_table_is_limited_by_default(gradcli):
     lines = gradcli("eval", program).stdout.splitlines()
     assert len(lines) == 2 + 500 + 1 + 1
     assert lines[2 + 250].startswith("...") and "1,501 rows left out" in lines[2 + 250]
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "e=a*b; d=e+c; L=d*f",
+        "k = 2*3; L = k*x + pi",
+        "c = a + b; c = c + c + 1",
+        "a*b + 1",
+        "x = 1\n" + "x = x*1.0001 + 0.01\n" * 30_000,  # more nodes than one streamed piece
+    ],
+)
+def test_streamed_json_is_exactly_the_record(program):
+    from gradcli.parser import parse
+    from gradcli.program import Run, bind
+    from gradcli.views.records import eval_json, eval_record
+
+    graph = parse(program)
+    bindings = bind(graph, {n: "1.5" for n in graph.variables if n not in graph.defaults()})
+    run = Run.of(graph, bindings, graph.output)
+    assert "".join(eval_json(run)) == json.dumps(eval_record(run)) + "\n"

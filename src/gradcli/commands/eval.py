@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..cli import (
-    echo_json,
     format_option,
     precision_option,
     program_args,
@@ -40,9 +41,11 @@ def command(args, file, sets, of, show_all, limit, fmt, precision):
     graph, bindings = load(expr, file, given)
     run = Run.of(graph, bindings, output_node(graph, of))
     if fmt == "json":
-        from ..views.records import eval_record
+        from ..views.records import eval_json
 
-        echo_json(eval_record(run))
+        for piece in eval_json(run):
+            sys.stdout.write(piece)
+        sys.stdout.flush()
     else:
         from ..views.table import eval_table
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..program import Run
@@ -11,23 +14,57 @@ if TYPE_CHECKING:
 
 
 def eval_record(run: Run) -> dict:
+    """The JSON record of SPEC section 3 as a dict (for Python callers; the CLI streams `eval_json`)."""
+    return _eval_head(run) | {
+        "nodes": [
+            {
+                "id": i, "name": node.name, "op": node.op, "inputs": list(node.args),
+                "value": run.values[i], "grad": run.grad(i),
+            }
+            for i, node in enumerate(run.graph.nodes)
+        ],
+    }  # fmt: skip
+
+
+def eval_json(run: Run, chunk: int = 10_000) -> Iterator[str]:
+    """The same record as JSON text, in pieces: no dict per node, so a million nodes stay cheap.
+
+    Floats are written with repr, as json does; names are identifiers or null.
+    """
+    head = json.dumps(_eval_head(run), allow_nan=False)
+    yield head[:-1] + ', "nodes": ['
+    nodes, values, grad = run.graph.nodes, run.values, run.grad
+    for start in range(0, len(nodes), chunk):
+        yield ", ".join(
+            f'{{"id": {i}, "name": {_name(node.name)}, "op": "{node.op}", "inputs": [{", ".join(map(str, node.args))}],'
+            f' "value": {_number(values[i])}, "grad": {_number(grad(i))}}}'
+            for i, node in enumerate(nodes[start : start + chunk], start)
+        ) + (", " if start + chunk < len(nodes) else "")
+    yield "]}\n"
+
+
+def _name(name: str | None) -> str:
+    return "null" if name is None else f'"{name}"'
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "null"
+    if not math.isfinite(value):
+        raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+    return repr(float(value))
+
+
+def _eval_head(run: Run) -> dict:
     graph, labels = run.graph, run.graph.labels()
-    listed = run.listed()
-    named = [i for i in listed if graph.nodes[i].name is not None and labels[i] == graph.nodes[i].name]
+    named = [i for i in run.listed() if graph.nodes[i].name is not None and labels[i] == graph.nodes[i].name]
     return {
         "output": graph.nodes[run.output].name,
         "value": run.values[run.output],
         "values": {labels[i]: run.values[i] for i in named},
         "grads": {labels[i]: run.grad(i) for i in named},
         "variables": list(graph.variables),
-        "nodes": [
-            {
-                "id": i, "name": node.name, "op": node.op, "inputs": list(node.args),
-                "value": run.values[i], "grad": run.grad(i),
-            }
-            for i, node in enumerate(graph.nodes)
-        ],
-    }  # fmt: skip
+    }
 
 
 def step_record(d: Descent) -> dict:
