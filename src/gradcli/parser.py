@@ -8,6 +8,7 @@ resolved afterwards, because a name may be used before the statement that define
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -169,7 +170,21 @@ class _Builder(Transformer):
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _Builder]:
     builder = _Builder()
-    return Lark(grammar_text(), parser="lalr", lexer=_Lexer, transformer=builder, cache=True), builder
+    return Lark(grammar_text(), parser="lalr", lexer=_Lexer, transformer=builder, cache=_cache_file()), builder
+
+
+def _cache_file() -> str | bool:
+    """Where Lark keeps the compiled parse table: a private folder of the user's, never the shared
+    temporary folder (Lark's cache is a pickle, and a planted one would run code). False: no cache."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "gradcli")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if os.stat(folder).st_uid != os.getuid():
+            return False
+    except OSError:
+        return False
+    return os.path.join(folder, "grammar.lark-cache")  # Lark checks its hash of grammar and options
 
 
 def _error(text: str, offset: int, message: str) -> ParseError:
