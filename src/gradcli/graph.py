@@ -94,6 +94,3 @@ class Graph:
         """What the op of node i is called in tables and pictures."""
         op = self.nodes[i].op
         return OPS[op].symbol if op in OPS else op
-
-    def output_name(self) -> str | None:
-        return self.nodes[self.output].name
