@@ -133,10 +133,14 @@ def test_kink_is_noted(gradcli):
 
 
 def test_wrt_follows_only_the_paths_to_one_node(gradcli):
+    """The backward pass follows a's paths; the forward pass keeps every value those lines use (b, c, f)."""
     r = explain(gradcli, *SEED, "--wrt", "a")
     assert r.stdout == (
         "Forward pass\n"
         "  a = 2\n"
+        "  b = -3\n"
+        "  c = 10\n"
+        "  f = -2\n"
         "  e = a*b = 2 * -3 = -6\n"
         "  d = e+c = -6 + 10 = 4\n"
         "  L = d*f = 4 * -2 = -8\n"
@@ -184,7 +188,10 @@ def test_markdown(gradcli):
     assert r.stdout == (
         "### Forward pass\n"
         "\n"
+        "- `a = 2`\n"
         "- `b = -3`\n"
+        "- `c = 10`\n"
+        "- `f = -2`\n"
         "- `e = a*b = 2 * -3 = -6`\n"
         "- `d = e+c = -6 + 10 = 4`\n"
         "- `L = d*f = 4 * -2 = -8`\n"

@@ -147,6 +147,18 @@ def precision_option(command):
     )(command)
 
 
+def strict_option(command):
+    return click.option(
+        "--strict", is_flag=True, help="Make a gradient that is infinite or undefined an error (exit 1)."
+    )(command)
+
+
+def echo_note(text: str) -> None:
+    """`note: TEXT` on stderr, when there is something to say."""
+    if text:
+        click.echo(f"note: {text}", err=True)
+
+
 def stdout_console():
     from rich.console import Console
 
