@@ -153,6 +153,40 @@ def test_wrt_follows_only_the_paths_to_one_node(gradcli):
     )
 
 
+def test_wrt_keeps_every_value_a_kept_line_uses(gradcli):
+    r = explain(gradcli, "o=tanh(x1*w1 + x2*w2 + b)", "--x1", "2", "--x2", "0", "--w1", "-3", "--w2", "1",
+                "--b", "6.881373587019543", "--wrt", "w1")  # fmt: skip
+    assert r.stdout == (
+        "Forward pass\n"
+        "  x1 = 2\n"
+        "  w1 = -3\n"
+        "  x2 = 0\n"
+        "  w2 = 1\n"
+        "  b = 6.8814\n"
+        "  t1 = x1*w1 = 2 * -3 = -6\n"
+        "  t2 = x2*w2 = 0 * 1 = 0\n"
+        "  t3 = x1*w1 + x2*w2 = t1 + t2 = -6 + 0 = -6\n"
+        "  t4 = x1*w1 + x2*w2 + b = t3 + b = -6 + 6.8814 = 0.8814\n"
+        "  o = tanh(x1*w1 + x2*w2 + b) = tanh(t4) = tanh(0.8814) = 0.7071\n"
+        "\n"
+        "Backward pass: the chain rule from o back to w1\n"
+        "  do/do = 1\n"
+        "  do/dt4 = 1 - tanh(t4)**2 = 1 - tanh(0.8814)**2 = 0.5\n"
+        "  do/dt3 = do/dt4 * dt4/dt3 = 0.5 * 1 = 0.5\n"
+        "  do/dt1 = do/dt3 * dt3/dt1 = 0.5 * 1 = 0.5\n"
+        "  do/dw1 = do/dt1 * dt1/dw1 = 0.5 * x1 = 0.5 * 2 = 1\n"
+    )
+
+
+def test_wrt_leaves_out_values_no_kept_line_uses(gradcli):
+    r = explain(gradcli, "u = a*b; v = c*d; y = u + v; z = y*k", "--a", "1", "--b", "2", "--c", "3", "--d", "4",
+                "--k", "5", "--of", "y", "--wrt", "a")  # fmt: skip
+    assert r.stdout.split("\n\n")[0].splitlines() == [
+        "Forward pass", "  a = 1", "  b = 2", "  c = 3", "  d = 4", "  u = a*b = 1 * 2 = 2", "  v = c*d = 3 * 4 = 12",
+        "  y = u + v = 2 + 12 = 14",
+    ]  # fmt: skip  (k and z do not feed y)
+
+
 def test_of_names_variables_that_do_not_feed_it(gradcli):
     r = explain(gradcli, *SEED, "--of", "d")
     assert r.stdout.splitlines()[-2:] == [
