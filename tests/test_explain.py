@@ -182,7 +182,13 @@ def test_wrt_leaves_out_values_no_kept_line_uses(gradcli):
     r = explain(gradcli, "u = a*b; v = c*d; y = u + v; z = y*k", "--a", "1", "--b", "2", "--c", "3", "--d", "4",
                 "--k", "5", "--of", "y", "--wrt", "a")  # fmt: skip
     assert r.stdout.split("\n\n")[0].splitlines() == [
-        "Forward pass", "  a = 1", "  b = 2", "  c = 3", "  d = 4", "  u = a*b = 1 * 2 = 2", "  v = c*d = 3 * 4 = 12",
+        "Forward pass",
+        "  a = 1",
+        "  b = 2",
+        "  c = 3",
+        "  d = 4",
+        "  u = a*b = 1 * 2 = 2",
+        "  v = c*d = 3 * 4 = 12",
         "  y = u + v = 2 + 12 = 14",
     ]  # fmt: skip  (k and z do not feed y)
 
@@ -356,3 +362,26 @@ def test_limit_keeps_the_first_and_last_lines(gradcli):
         "",
     ]
     assert explain(gradcli, *SEED, "--limit", "0").stdout == SEED_TEXT
+
+
+def test_explain_builds_only_the_lines_it_shows(gradcli, monkeypatch, tmp_path):
+    """A 20,000-node sum in which every variable has 200 uses: 200 lines shown, about as many made."""
+    from gradcli.derivation import Derivation
+
+    made = {"line": 0, "term": 0}
+    line, term = Derivation.line, Derivation.term
+    monkeypatch.setattr(Derivation, "line", lambda d, i: made.__setitem__("line", made["line"] + 1) or line(d, i))
+    monkeypatch.setattr(Derivation, "term", lambda d, v, i: made.__setitem__("term", made["term"] + 1) or term(d, v, i))
+    names = [f"x{i}" for i in range(100)]
+    source = tmp_path / "sum.grad"
+    source.write_text("\n".join(f"{n} = {k}" for k, n in enumerate(names)) + "\nL = " + " + ".join(names * 200))
+    r = explain(gradcli, "-f", str(source))
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 * (200 + 1) + 3
+    assert lines[-1] == "  dL/dx1 = 1 + 1 + 1 + 1 + 1 + 1 + ... (193 more) + 1 = 200"  # x0 and x1 meet first
+    assert made["line"] == 200  # forward lines: the 100 first and the 100 last of 20,099
+    assert made["term"] <= 200 + 8 * 2  # backward lines, and the few terms of the sums among them
+    data = json.loads(explain(gradcli, "-f", str(source), "--format", "json", "--limit", "10").stdout)
+    assert (len(data["forward"]), len(data["backward"])) == (10, 10)
+    assert data["left_out"] == {"forward": 20_099 - 10, "backward": 20_099 - 10}
+    assert data["backward"][-1]["node"] == "x1" and len(data["backward"][-1]["terms"]) == 200
