@@ -83,6 +83,10 @@ class Derivation:
         """The nodes that use node i on a kept path, in node order (each once)."""
         return self.users[self.first_user[i] : self.first_user[i + 1]]
 
+    def uses(self, i: int) -> int:
+        """How many nodes use node i on a kept path."""
+        return self.first_user[i + 1] - self.first_user[i]
+
     def line(self, i: int) -> Forward:
         """Node i's forward line."""
         graph, labels, node = self.run.graph, self.labels, self.run.graph.nodes[i]

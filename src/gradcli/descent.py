@@ -76,22 +76,14 @@ def next_checkpoint(step: int) -> int:
 
 class History:
     """The output before each step, then after the last: every value in a compact array of doubles
-    (`every`, for JSON), or only the steps a summary shows (`checkpoints`) and the last."""
+    (`every`, for JSON), or only the steps a summary shows (`checkpoints`) and the last.
+    Descent's hot loop appends to it inline."""
 
     def __init__(self, first: float, every: bool):
         self.every, self.steps, self.last = every, 0, first
         self.all = array("d", [first]) if every else None
         self.kept = {0: first}  # without `every`: the value at each checkpoint step passed so far
         self.next = 1  # the next checkpoint step
-
-    def append(self, value: float) -> None:
-        self.steps += 1
-        self.last = value
-        if self.every:
-            self.all.append(value)
-        elif self.steps == self.next:
-            self.kept[self.next] = value
-            self.next = next_checkpoint(self.next)
 
     def __len__(self) -> int:
         return self.steps + 1
@@ -183,23 +175,35 @@ class Descent:
     def _advance(self, n: int) -> None:
         """The hot loop: n steps, or fewer when one fails (then `problem` is set to "")."""
         values, output, lr, moving = self.values, self.output, self.lr, self.moving
-        backward, forward, history, isfinite = self.program.backward, self.program.forward, self.history, math.isfinite
-        first = self.steps + 1
-        for step in range(first, first + n):
-            try:
-                grads = backward(values, output)
-                for i in moving:
-                    values[i] -= lr * grads[i]
-                forward(values)
-            except DomainError:
-                self.problem = ""
-                return
-            state = [values[i] for i in moving]
-            if not (isfinite(values[output]) and all(map(isfinite, state))):
-                self.problem = ""
-                return
-            self.last = (step, state)
-            history.append(values[output])
+        backward, forward, isfinite = self.program.backward, self.program.forward, math.isfinite
+        history = self.history
+        every, kept, due = history.all, history.kept, history.next  # History.append, inline: the hot path
+        done = value = None
+        try:
+            for step in range(self.steps + 1, self.steps + 1 + n):
+                try:
+                    grads = backward(values, output)
+                    for i in moving:
+                        values[i] -= lr * grads[i]
+                    forward(values)
+                except DomainError:
+                    self.problem = ""
+                    return
+                state = [values[i] for i in moving]
+                if not (isfinite(values[output]) and all(map(isfinite, state))):
+                    self.problem = ""
+                    return
+                self.last = (step, state)
+                done = step
+                value = values[output]
+                if every is not None:
+                    every.append(value)
+                elif step == due:
+                    kept[step] = value
+                    due = next_checkpoint(step)
+        finally:
+            if done is not None:
+                history.steps, history.last, history.next = done, value, due
 
     def _restore(self) -> None:
         """Go back to the last finite state (wherever a Ctrl-C landed) and make the history match it."""

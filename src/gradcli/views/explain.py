@@ -48,7 +48,7 @@ def forward_line(d: Derivation, i: int) -> Line:
 
 def line_count(d: Derivation, i: int) -> int:
     """How many lines node i's gradient takes: one, or one per user and their sum."""
-    users = len(d.users_of(i))
+    users = d.uses(i)
     return users + 1 if users > 1 else 1
 
 
@@ -56,7 +56,7 @@ def gradient_lines(d: Derivation, i: int, start: int = 0, stop: int | None = Non
     """Lines start..stop of node i's gradient: `dL/da = dL/de * de/da = -2 * b = -2 * -3 = 6`; a node with
     several users has one line per user, then the sum."""
     labels, out, precision = d.labels, d.labels[d.output], d.precision
-    users = len(d.users_of(i))
+    users = d.uses(i)
     stop = line_count(d, i) if stop is None else stop
     lhs = f"{D}{out}/{D}{labels[i]}"
     value = (short(d.run.grads[i], precision), "value")
