@@ -170,6 +170,13 @@ def echo_json(record: dict) -> None:
     click.echo(json.dumps(record, allow_nan=False))
 
 
+def echo_pieces(pieces) -> None:
+    """Text made piece by piece (a large JSON record) on stdout, without joining it first."""
+    for piece in pieces:
+        sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
 def _error(message: str) -> None:
     # Input text quoted in a message never reaches the terminal as control characters (escape
     # sequences); a tab becomes one space, so that a caret under a column stays in place.

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..cli import (
     echo_note,
+    echo_pieces,
     format_option,
     precision_option,
     program_args,
@@ -49,9 +48,7 @@ def command(args, file, sets, of, show_all, limit, fmt, precision, strict):
     if fmt == "json":
         from ..views.records import eval_json
 
-        for piece in eval_json(run):
-            sys.stdout.write(piece)
-        sys.stdout.flush()
+        echo_pieces(eval_json(run))
     else:
         from ..views.table import eval_table
 

@@ -6,6 +6,7 @@ import click
 
 from ..cli import (
     echo_note,
+    echo_pieces,
     format_option,
     precision_option,
     program_args,
@@ -59,13 +60,9 @@ def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
     from ..views.fmt import undefined_note
 
     if fmt == "json":
-        import sys
-
         from ..views.records import notes_record
 
-        for piece in view.explain_json(derivation, limit, notes_record(run) if run.notes else None):
-            sys.stdout.write(piece)
-        sys.stdout.flush()
+        echo_pieces(view.explain_json(derivation, limit, notes_record(run) if run.notes else None))
     elif fmt == "markdown":
         click.echo(view.explain_markdown(derivation, limit))
     else:

@@ -8,6 +8,7 @@ import click
 
 from ..cli import (
     echo_note,
+    echo_pieces,
     format_option,
     precision_option,
     program_args,
@@ -71,13 +72,9 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
 
         save_graph(descent.now(), picture, precision=precision)
     if fmt == "json":
-        import sys
-
         from ..views.records import step_json
 
-        for piece in step_json(descent):
-            sys.stdout.write(piece)
-        sys.stdout.flush()
+        echo_pieces(step_json(descent))
     else:
         from ..views.step import step_report
 
