@@ -24,7 +24,7 @@ def _tolerance(positive: bool):
 
 @program_command("check")
 @program_options
-@click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
+@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
 @click.option(
     "--against", type=click.Choice(["differences", "torch"]), default="differences", show_default=True,
     help="Compare with central finite differences, or with PyTorch's autograd in float64.",

@@ -20,7 +20,7 @@ from ..program import Run, load, output_node
 
 @program_command("eval")
 @program_options
-@click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
+@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
 @click.option("--all", "show_all", is_flag=True, help="Also list the unnamed intermediate nodes.")
 @click.option(
     "--limit", type=click.IntRange(min=0), default=500, show_default=True,

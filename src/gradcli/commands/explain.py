@@ -19,8 +19,8 @@ from ..program import Run, load, output_node
 
 @program_command("explain")
 @program_options
-@click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
-@click.option("--wrt", metavar="NAME", help="Only the paths from the output back to this named node.")
+@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
+@click.option("--wrt", metavar="NAME", help="Only the paths from the output back to this node (any name shown).")
 @click.option(
     "--limit", type=click.IntRange(0), default=200, show_default=True,
     help="Lines shown per pass; longer passes keep their first and last lines (0: no limit).",

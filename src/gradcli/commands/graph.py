@@ -28,7 +28,7 @@ from ..program import Run, load, output_node
     show_default=True,
     help="Left to right, or top to bottom.",
 )
-@click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
+@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
 @precision_option
 @strict_option
 def command(args, file, sets, out, fmt, rankdir, of, precision, strict):

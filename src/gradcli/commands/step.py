@@ -28,7 +28,7 @@ from ..program import load, output_node
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="How many updates.")
 @click.option("--wrt", multiple=True, metavar="A,B", help="Move only these variables.")
 @click.option("--freeze", multiple=True, metavar="A,B", help="Move every variable but these.")
-@click.option("--of", "of", metavar="NAME", help="Descend on this named node instead of the output.")
+@click.option("--of", "of", metavar="NAME", help="Descend on this node (any name shown) instead of the output.")
 @click.option("--graph", "picture", metavar="FILE", help="Draw the graph after the last update (.svg .png .pdf .dot).")
 @format_option("table", "json")
 @precision_option
