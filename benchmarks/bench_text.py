@@ -14,13 +14,11 @@ import argparse
 import gc
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import gradcli_command, row
+from common import gradcli_command, measure, row
 
 STATEMENT = "x = x*1.0001 + 0.01"
 NODES_PER_STATEMENT = 4
@@ -33,27 +31,10 @@ def write_program(folder: str, statements: int) -> Path:
     return path
 
 
-#: Run a command with stdout to /dev/null; print its wall seconds, peak memory (KiB) and exit code.
-#: A small process of its own, because a child's peak memory counts the memory of the process that
-#: started it (Linux carries it over through fork or vfork until exec), and this one is large.
-MEASURE = """
-import os, sys, time
-start = time.perf_counter()
-sink = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
-pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=sink)
-_, status, usage = os.wait4(pid, 0)
-print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
-"""
-
-
 def run_once(path: Path) -> tuple[float, float]:
     """Wall seconds and peak memory (MiB) of one `gradcli eval -f FILE --format json`."""
-    command = gradcli_command() + ["eval", "-f", str(path), "--format", "json"]
-    done = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=True)
-    seconds, kib, code = done.stdout.split()
-    if int(code):
-        raise SystemExit(f"gradcli failed ({code}): {done.stderr[-500:]}")
-    return float(seconds), int(kib) / 1024
+    wall, _, peak = measure(gradcli_command() + ["eval", "-f", str(path), "--format", "json"])
+    return wall, peak
 
 
 def stages(path: Path) -> dict[str, float]:

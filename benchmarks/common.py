@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,3 +52,26 @@ def gradcli_command() -> list[str]:
     """The `gradcli` script installed next to this Python (no shell shims), or `python -m gradcli`."""
     script = Path(sys.executable).with_name("gradcli")
     return [str(script)] if script.exists() else [sys.executable, "-m", "gradcli"]
+
+
+#: Run a command with stdout to /dev/null; print its wall seconds, CPU seconds, peak memory (KiB)
+#: and exit code. A small process of its own, because a child's peak memory counts the memory of
+#: the process that started it (Linux carries it over through fork or vfork until exec).
+MEASURE = """
+import os, sys, time
+start = time.perf_counter()
+sink = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=sink)
+_, status, usage = os.wait4(pid, 0)
+cpu = usage.ru_utime + usage.ru_stime
+print(time.perf_counter() - start, cpu, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
+def measure(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak memory (MiB) of one run of `command` (stdout discarded)."""
+    done = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=True)
+    wall, cpu, kib, code = done.stdout.split()
+    if int(code):
+        raise SystemExit(f"{' '.join(command[:3])} failed ({code}): {done.stderr[-500:]}")
+    return float(wall), float(cpu), int(kib) / 1024

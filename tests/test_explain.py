@@ -133,10 +133,14 @@ def test_kink_is_noted(gradcli):
 
 
 def test_wrt_follows_only_the_paths_to_one_node(gradcli):
+    """The backward pass follows a's paths; the forward pass keeps every value those lines use (b, c, f)."""
     r = explain(gradcli, *SEED, "--wrt", "a")
     assert r.stdout == (
         "Forward pass\n"
         "  a = 2\n"
+        "  b = -3\n"
+        "  c = 10\n"
+        "  f = -2\n"
         "  e = a*b = 2 * -3 = -6\n"
         "  d = e+c = -6 + 10 = 4\n"
         "  L = d*f = 4 * -2 = -8\n"
@@ -147,6 +151,46 @@ def test_wrt_follows_only_the_paths_to_one_node(gradcli):
         "  dL/de = dL/dd * dd/de = -2 * 1 = -2\n"
         "  dL/da = dL/de * de/da = -2 * b = -2 * -3 = 6\n"
     )
+
+
+def test_wrt_keeps_every_value_a_kept_line_uses(gradcli):
+    r = explain(gradcli, "o=tanh(x1*w1 + x2*w2 + b)", "--x1", "2", "--x2", "0", "--w1", "-3", "--w2", "1",
+                "--b", "6.881373587019543", "--wrt", "w1")  # fmt: skip
+    assert r.stdout == (
+        "Forward pass\n"
+        "  x1 = 2\n"
+        "  w1 = -3\n"
+        "  x2 = 0\n"
+        "  w2 = 1\n"
+        "  b = 6.8814\n"
+        "  t1 = x1*w1 = 2 * -3 = -6\n"
+        "  t2 = x2*w2 = 0 * 1 = 0\n"
+        "  t3 = x1*w1 + x2*w2 = t1 + t2 = -6 + 0 = -6\n"
+        "  t4 = x1*w1 + x2*w2 + b = t3 + b = -6 + 6.8814 = 0.8814\n"
+        "  o = tanh(x1*w1 + x2*w2 + b) = tanh(t4) = tanh(0.8814) = 0.7071\n"
+        "\n"
+        "Backward pass: the chain rule from o back to w1\n"
+        "  do/do = 1\n"
+        "  do/dt4 = 1 - tanh(t4)**2 = 1 - tanh(0.8814)**2 = 0.5\n"
+        "  do/dt3 = do/dt4 * dt4/dt3 = 0.5 * 1 = 0.5\n"
+        "  do/dt1 = do/dt3 * dt3/dt1 = 0.5 * 1 = 0.5\n"
+        "  do/dw1 = do/dt1 * dt1/dw1 = 0.5 * x1 = 0.5 * 2 = 1\n"
+    )
+
+
+def test_wrt_leaves_out_values_no_kept_line_uses(gradcli):
+    r = explain(gradcli, "u = a*b; v = c*d; y = u + v; z = y*k", "--a", "1", "--b", "2", "--c", "3", "--d", "4",
+                "--k", "5", "--of", "y", "--wrt", "a")  # fmt: skip
+    assert r.stdout.split("\n\n")[0].splitlines() == [
+        "Forward pass",
+        "  a = 1",
+        "  b = 2",
+        "  c = 3",
+        "  d = 4",
+        "  u = a*b = 1 * 2 = 2",
+        "  v = c*d = 3 * 4 = 12",
+        "  y = u + v = 2 + 12 = 14",
+    ]  # fmt: skip  (k and z do not feed y)
 
 
 def test_of_names_variables_that_do_not_feed_it(gradcli):
@@ -184,7 +228,10 @@ def test_markdown(gradcli):
     assert r.stdout == (
         "### Forward pass\n"
         "\n"
+        "- `a = 2`\n"
         "- `b = -3`\n"
+        "- `c = 10`\n"
+        "- `f = -2`\n"
         "- `e = a*b = 2 * -3 = -6`\n"
         "- `d = e+c = -6 + 10 = 4`\n"
         "- `L = d*f = 4 * -2 = -8`\n"
@@ -315,3 +362,26 @@ def test_limit_keeps_the_first_and_last_lines(gradcli):
         "",
     ]
     assert explain(gradcli, *SEED, "--limit", "0").stdout == SEED_TEXT
+
+
+def test_explain_builds_only_the_lines_it_shows(gradcli, monkeypatch, tmp_path):
+    """A 20,000-node sum in which every variable has 200 uses: 200 lines shown, about as many made."""
+    from gradcli.derivation import Derivation
+
+    made = {"line": 0, "term": 0}
+    line, term = Derivation.line, Derivation.term
+    monkeypatch.setattr(Derivation, "line", lambda d, i: made.__setitem__("line", made["line"] + 1) or line(d, i))
+    monkeypatch.setattr(Derivation, "term", lambda d, v, i: made.__setitem__("term", made["term"] + 1) or term(d, v, i))
+    names = [f"x{i}" for i in range(100)]
+    source = tmp_path / "sum.grad"
+    source.write_text("\n".join(f"{n} = {k}" for k, n in enumerate(names)) + "\nL = " + " + ".join(names * 200))
+    r = explain(gradcli, "-f", str(source))
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 * (200 + 1) + 3
+    assert lines[-1] == "  dL/dx1 = 1 + 1 + 1 + 1 + 1 + 1 + ... (193 more) + 1 = 200"  # x0 and x1 meet first
+    assert made["line"] == 200  # forward lines: the 100 first and the 100 last of 20,099
+    assert made["term"] <= 200 + 8 * 2  # backward lines, and the few terms of the sums among them
+    data = json.loads(explain(gradcli, "-f", str(source), "--format", "json", "--limit", "10").stdout)
+    assert (len(data["forward"]), len(data["backward"])) == (10, 10)
+    assert data["left_out"] == {"forward": 20_099 - 10, "backward": 20_099 - 10}
+    assert data["backward"][-1]["node"] == "x1" and len(data["backward"][-1]["terms"]) == 200

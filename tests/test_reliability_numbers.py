@@ -51,9 +51,6 @@ FAILURES = [
     ("L = x * 1e308 * 10", ["--x", "1"], "x * 1e308 * 10 at line 1, column 5: overflow"),
     ("y = exp(x)\nL = y + 1", ["--x", "1000"], "exp(x) at line 1, column 5: overflow"),
     ("L = x ** 400", ["--x", "10"], "x ** 400 at line 1, column 5: overflow"),
-    # a value that overflows the backward pass only
-    ("L = 1e300 * tanh(x*1e10)", ["--x", "0"], "the derivative of x*1e10 at line 1, column 18 is infinite"),
-    ("L = sqrt(x)", ["--x", "0"], "the derivative of sqrt(x) at line 1, column 5 is infinite"),
     # division by zero, directly and through an underflow to zero
     ("y = 2*x\nL = y / (x - x)", ["--x", "1"], "y / (x - x) at line 2, column 5: division by zero"),
     ("L = 1 / (x * 1e-200 * 1e-200)", ["--x", "1"], "1 / (x * 1e-200 * 1e-200) at line 1, column 5: division by zero"),
@@ -74,6 +71,32 @@ def test_failing_evaluations_name_the_op_and_its_place(command, program, binding
     result = run(command, program, *bindings)
     assert result.exit_code == 1
     assert message in result.stderr
+
+
+INFINITE_GRADIENTS = [
+    # a gradient that overflows the backward pass only
+    ("L = 1e300 * tanh(x*1e10)", "the derivative of x*1e10 at line 1, column 18 in x is 1e+10, times the gradient 1e+300 above it overflows a float"),
+    # a local derivative that is infinite
+    ("L = sqrt(x)", "the derivative of sqrt(x) at line 1, column 5 is 1/(2*sqrt(x)), infinite at x = 0"),
+]  # fmt: skip
+
+
+@every_command
+@pytest.mark.parametrize("program,reason", INFINITE_GRADIENTS)
+def test_an_infinite_gradient_is_marked_and_noted_and_strict_makes_it_an_error(command, program, reason):
+    """eval, graph, explain: exit 0 with the value shown and a note; step: x cannot move (exit 1);
+    check: a FAIL that says why (exit 1). --strict: the evaluation fails, naming the op and its place."""
+    result = run(command, program, "--x", "0")
+    expected = {"step": 1, "check": 1}.get(command, 0)
+    assert result.exit_code == expected, result.stderr
+    assert reason in (result.stdout if command == "check" else result.stderr)
+    if command in ("eval", "graph", "explain"):
+        assert result.stderr == f"note: dL/dx is inf: {reason}\n"
+    if command != "check":
+        strict = run(command, program, "--x", "0", "--strict")
+        assert strict.exit_code == 1
+        where = reason.split(" in x is ")[0].split(" is ")[0].removeprefix("the derivative of ")
+        assert strict.stderr.startswith(f"error: the derivative of {where} is infinite or undefined at 0")
 
 
 @pytest.mark.parametrize(

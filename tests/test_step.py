@@ -344,3 +344,33 @@ def test_graph_too_large_for_a_picture_fails_before_the_descent(gradcli, tmp_pat
     assert (r.exit_code, r.stdout) == (1, "")
     assert r.stderr.startswith("error: the graph has 4,005 values; pictures stop at 4,000")
     assert not (tmp_path / "g.svg").exists()
+
+
+def test_a_long_descent_keeps_only_what_its_output_needs():
+    """A table needs the output at the summary's steps; JSON every step's, as 8-byte doubles."""
+    from array import array
+
+    from gradcli.descent import Descent
+    from gradcli.parser import parse
+
+    graph = parse("(x - 3)**2 + 0.5")
+    table = Descent(graph, {"x": 0.0}, graph.output, 1e-6, [graph.variables["x"]], every=False)
+    table.run(200_000)
+    assert table.history.all is None
+    assert sorted(table.history.kept) == checkpoints(200_000)  # 0, 1, 2, 5, ..., 100,000, 200,000
+    every = Descent(graph, {"x": 0.0}, graph.output, 1e-6, [graph.variables["x"]], every=True)
+    every.run(200_000)
+    assert isinstance(every.history.all, array) and every.history.all.itemsize == 8
+    assert len(every.history.all) == 200_001
+    assert [table.history[s] for s in checkpoints(200_000)] == [every.history[s] for s in checkpoints(200_000)]
+
+
+def test_a_stopped_descent_keeps_the_summary_in_both_forms(gradcli):
+    table = gradcli("step", "L=x**2", "--x", "3", "--lr", "1.5", "--steps", "1000")
+    data = json.loads(
+        gradcli("step", "L=x**2", "--x", "3", "--lr", "1.5", "--steps", "1000", "--format", "json").stdout
+    )
+    assert data["steps"] == 510 and len(data["history"]) == 511
+    rows = {line.split()[0]: line.split()[1] for line in table.stdout.splitlines() if line[:1].isdigit()}
+    assert list(rows) == ["0", "1", "2", "5", "10", "20", "50", "100", "200", "500", "510"]
+    assert rows["500"] == f"{data['history'][500]:.4e}" and rows["510"] == f"{data['history'][510]:.4e}"

@@ -272,3 +272,21 @@ def test_progress_bar_on_a_terminal_only(gradcli):
     assert "training" in r.stderr and "12/12" in r.stderr and "accuracy 85%" in r.stderr
     assert gradcli("train", *SMALL, "--format", "json", env=terminal).stderr == ""
     assert gradcli("train", *SMALL).stderr == ""
+
+
+def test_a_network_too_large_for_the_machine_is_refused_before_it_is_built(gradcli, monkeypatch):
+    import gradcli.train as training
+
+    def never(*args, **kwargs):
+        raise AssertionError("the network was built")
+
+    monkeypatch.setattr(training.Network, "__init__", never)
+    r = gradcli("train", "--hidden", "3000,3000")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.startswith(
+        "error: the network 2-3000-3000-1 (9,015,001 parameters) would need about 63 GB of memory"
+    )
+    assert r.stderr.endswith("; use smaller --hidden layers\n")
+    monkeypatch.setattr(training, "_memory", lambda: 2**30)  # a 1 GB machine
+    r = gradcli("train", "--hidden", "500,500", "--samples", "100")
+    assert r.exit_code == 2 and "more than this machine's 1 GB" in r.stderr

@@ -13,7 +13,7 @@ import pytest
 from gradcli import Value, draw_dot
 from gradcli.engine import Compiled, compiled, evaluate, gradients
 from gradcli.parser import parse
-from gradcli.value import graph_order, to_graph
+from gradcli.value import RULES, graph_order, to_graph
 from gradcli.views.dot import digraph
 
 
@@ -198,7 +198,11 @@ def test_a_deep_chain_converts_to_a_graph():
     assert values[-1] == pytest.approx(x.data)
 
 
-def test_a_failing_backward_pass_changes_nothing_and_leaves_the_graph_usable():
+def test_a_failing_backward_pass_changes_nothing_and_leaves_the_graph_usable(monkeypatch):
+    def fails(x, out):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(RULES["sqrt"], "da", fails)  # a local derivative that raises (none of the table's does)
     x = Value(0.0)
     y = x.sqrt() + x
     x.grad = 5.0
@@ -208,6 +212,18 @@ def test_a_failing_backward_pass_changes_nothing_and_leaves_the_graph_usable():
     z = x * 2
     z.backward()
     assert x.grad == 7.0
+
+
+def test_an_infinite_or_undefined_derivative_is_inf_or_nan_as_in_pytorch():
+    x = Value(0.0)
+    x.sqrt().backward()
+    assert x.grad == math.inf  # torch.sqrt at 0: grad inf
+    x = Value(0.0)
+    (x**0).backward()
+    assert x.grad == 0.0  # torch: x**0 at 0 has grad 0
+    x = Value(0.0)
+    (x**0.5).backward()
+    assert x.grad == math.inf
 
 
 @pytest.mark.parametrize(

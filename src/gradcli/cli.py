@@ -147,6 +147,18 @@ def precision_option(command):
     )(command)
 
 
+def strict_option(command):
+    return click.option(
+        "--strict", is_flag=True, help="Make a gradient that is infinite or undefined an error (exit 1)."
+    )(command)
+
+
+def echo_note(text: str) -> None:
+    """`note: TEXT` on stderr, when there is something to say."""
+    if text:
+        click.echo(f"note: {text}", err=True)
+
+
 def stdout_console():
     from rich.console import Console
 
@@ -156,6 +168,13 @@ def stdout_console():
 def echo_json(record: dict) -> None:
     """One JSON object on stdout, floats at full precision."""
     click.echo(json.dumps(record, allow_nan=False))
+
+
+def echo_pieces(pieces) -> None:
+    """Text made piece by piece (a large JSON record) on stdout, without joining it first."""
+    for piece in pieces:
+        sys.stdout.write(piece)
+    sys.stdout.flush()
 
 
 def _error(message: str) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import math
 import time
+from array import array
 
-from .engine import compiled, evaluate, gradients
-from .errors import DomainError, InputError
+from .engine import compiled, evaluate, gradients, infinite
+from .errors import DomainError, EvalError, InputError
 from .graph import Graph
 from .program import Run, parse_number
 
@@ -54,16 +55,80 @@ def _not_a_variable(graph: Graph, name: str) -> str:
     return f"{name} is not a variable of the program{hint} {listed}"
 
 
-class Descent:
-    """Runs the steps and keeps what a report needs: the start, the current state, the output history."""
+def checkpoints(steps: int) -> list[int]:
+    """Steps worth showing in the summary: 0, 1, 2, 5, 10, 20, 50, ... and the last."""
+    points, scale = [0], 1
+    while scale < steps:
+        points += [k * scale for k in (1, 2, 5) if k * scale < steps]
+        scale *= 10
+    return points + [steps]
 
-    def __init__(self, graph: Graph, bindings: dict[str, float], output: int, lr: float, moving: list[int]):
-        self.graph, self.output, self.lr, self.moving = graph, output, lr, moving
+
+def next_checkpoint(step: int) -> int:
+    """The first of 1, 2, 5, 10, 20, 50, ... after `step`."""
+    scale = 1
+    while True:
+        for k in (1, 2, 5):
+            if k * scale > step:
+                return k * scale
+        scale *= 10
+
+
+class History:
+    """The output before each step, then after the last: every value in a compact array of doubles
+    (`every`, for JSON), or only the steps a summary shows (`checkpoints`) and the last.
+    Descent's hot loop appends to it inline."""
+
+    def __init__(self, first: float, every: bool):
+        self.every, self.steps, self.last = every, 0, first
+        self.all = array("d", [first]) if every else None
+        self.kept = {0: first}  # without `every`: the value at each checkpoint step passed so far
+        self.next = 1  # the next checkpoint step
+
+    def __len__(self) -> int:
+        return self.steps + 1
+
+    def __getitem__(self, step: int) -> float:
+        """The output at `step` (-1: the last); without `every`, only a checkpoint or the last is kept."""
+        if step in (-1, self.steps):
+            return self.last
+        return self.all[step] if self.every else self.kept[step]
+
+    def cut(self, step: int, value: float) -> None:
+        """Make `value` the output after `step`, forgetting the steps after it."""
+        self.steps, self.last = step, value
+        if self.every:
+            del self.all[step:]
+            self.all.append(value)
+        else:
+            self.kept = {k: v for k, v in self.kept.items() if k < step}
+            self.next = next_checkpoint(step)
+            if step == 0 or next_checkpoint(step - 1) == step:
+                self.kept[step] = value
+
+
+class Descent:
+    """Runs the steps and keeps what a report needs: the start, the current state, the output history.
+
+    A variable whose gradient at the start is infinite or undefined is `held`: it does not move
+    (there is nowhere to go), and the others do; when none can move the descent is an error.
+    """
+
+    def __init__(
+        self, graph: Graph, bindings: dict[str, float], output: int, lr: float, moving: list[int],
+        every: bool = True, strict: bool = False,
+    ):  # fmt: skip
+        self.graph, self.output, self.lr = graph, output, lr
         self.label = graph.labels()[output]  # what reports call the output (an unnamed one is `out`)
         self.program = compiled(graph)
-        self.start = Run.of(graph, bindings, output)  # checked: a failure here is an ordinary error
+        self.start = Run.of(graph, bindings, output, strict)  # checked: a failure here is an ordinary error
+        grads = self.start.grads
+        self.held = [i for i in moving if not math.isfinite(grads[i])]
+        self.moving = [i for i in moving if math.isfinite(grads[i])]
+        if not self.moving:
+            raise EvalError(f"nothing can move: {self.why_held()}")
         self.values = list(self.start.values)
-        self.history = [self.values[output]]  # the output before each step, then after the last
+        self.history = History(self.values[output], every)  # the output before each step, then after the last
         self.last = (0, [self.values[i] for i in moving])  # the last finite state: step, moving values
         self.problem: str | None = None  # why a step failed ("" until diagnosed)
         self.interrupted = False
@@ -71,7 +136,19 @@ class Descent:
     @property
     def steps(self) -> int:
         """How many steps are done."""
-        return len(self.history) - 1
+        return self.history.steps
+
+    def why_held(self) -> str:
+        """`x is not moved: dy/dx is inf: the derivative of sqrt(x) ...`, for each held variable."""
+        labels, grads, out = self.graph.labels(), self.start.grads, self.label
+        return "; ".join(
+            f"{labels[i]} is not moved: d{out}/d{labels[i]} is {infinite(grads[i])}: {self._reason(self.start, i)}"
+            for i in self.held
+        )
+
+    def _reason(self, run: Run, i: int) -> str:
+        """Why variable i's gradient is infinite or undefined, from the run's notes."""
+        return next((n.reason for n in run.notes if n.node == i), run.notes[0].reason if run.notes else "")
 
     def bindings(self) -> dict[str, float]:
         return {name: self.values[i] for name, i in self.graph.variables.items()}
@@ -98,23 +175,35 @@ class Descent:
     def _advance(self, n: int) -> None:
         """The hot loop: n steps, or fewer when one fails (then `problem` is set to "")."""
         values, output, lr, moving = self.values, self.output, self.lr, self.moving
-        backward, forward, history, isfinite = self.program.backward, self.program.forward, self.history, math.isfinite
-        first = self.steps + 1
-        for step in range(first, first + n):
-            try:
-                grads = backward(values, output)
-                for i in moving:
-                    values[i] -= lr * grads[i]
-                forward(values)
-            except DomainError:
-                self.problem = ""
-                return
-            state = [values[i] for i in moving]
-            if not (isfinite(values[output]) and all(map(isfinite, state))):
-                self.problem = ""
-                return
-            self.last = (step, state)
-            history.append(values[output])
+        backward, forward, isfinite = self.program.backward, self.program.forward, math.isfinite
+        history = self.history
+        every, kept, due = history.all, history.kept, history.next  # History.append, inline: the hot path
+        done = value = None
+        try:
+            for step in range(self.steps + 1, self.steps + 1 + n):
+                try:
+                    grads = backward(values, output)
+                    for i in moving:
+                        values[i] -= lr * grads[i]
+                    forward(values)
+                except DomainError:
+                    self.problem = ""
+                    return
+                state = [values[i] for i in moving]
+                if not (isfinite(values[output]) and all(map(isfinite, state))):
+                    self.problem = ""
+                    return
+                self.last = (step, state)
+                done = step
+                value = values[output]
+                if every is not None:
+                    every.append(value)
+                elif step == due:
+                    kept[step] = value
+                    due = next_checkpoint(step)
+        finally:
+            if done is not None:
+                history.steps, history.last, history.next = done, value, due
 
     def _restore(self) -> None:
         """Go back to the last finite state (wherever a Ctrl-C landed) and make the history match it."""
@@ -122,13 +211,17 @@ class Descent:
         for i, value in zip(self.moving, state, strict=True):
             self.values[i] = value
         self.program.forward(self.values)
-        self.history[step:] = [self.values[self.output]]
+        self.history.cut(step, self.values[self.output])
 
     def _diagnose(self) -> str:
         """Why the step after the last finite state failed: replay it on the engine's checked path."""
         graph, label, out = self.graph, self.graph.labels(), self.label
         try:
             grads = gradients(graph, self.values, self.output)
+            run = Run(graph, self.bindings(), self.output, self.values, grads)
+            for i in self.moving:
+                if not math.isfinite(grads[i]):
+                    return f"d{out}/d{label[i]} became {infinite(grads[i])}: {self._reason(run, i)}"
             after = self.bindings()
             for i in self.moving:
                 name = label[i]

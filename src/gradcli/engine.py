@@ -2,7 +2,9 @@
 
 A graph is compiled once into two flat programs (`Compiled`), which can be re-run for every
 descent step. Values may be floats or numpy arrays (a whole batch at a time); the op table
-decides which. `evaluate` and `gradients` are the float path, with errors that point at the source.
+decides which. `evaluate` and `gradients` are the float path: a value that fails is an error
+that points at the source; a gradient that is infinite or undefined is inf or nan, as in PyTorch,
+and `gradient_notes` says where it starts and why.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import gc
 import math
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from .errors import DomainError
 from .graph import Graph
@@ -142,38 +145,80 @@ def evaluate(graph: Graph, bindings: dict[str, float]) -> list[float]:
     """Every node's value; a failing op raises DomainError naming it and its place."""
     program = compiled(graph)
     values = program.forward(program.values(bindings))
-    _check_finite(program, values, values)
+    _check_finite(program, values)
     return values
 
 
 def gradients(graph: Graph, values: list[float], output: int | None = None) -> list[float]:
-    """d output / d node for every node."""
+    """d output / d node for every node; one that is infinite or undefined is inf or nan (see `gradient_notes`)."""
     program = compiled(graph)
-    output = graph.output if output is None else output
-    grads = program.backward(values, output)
-    _check_finite(program, values, grads, output)
-    return grads
+    return program.backward(values, graph.output if output is None else output)
 
 
-def _check_finite(program: Compiled, values: list, numbers: list, output: int | None = None) -> None:
-    """Raise DomainError at the op that first made a value (or, given `output`, a gradient) inf or nan."""
-    if all(map(math.isfinite, numbers)):
+def infinite(value: float) -> str:
+    """How a gradient that is not a finite number is written: `inf`, `-inf`, or `undefined` (nan)."""
+    return "undefined" if math.isnan(value) else "inf" if value > 0 else "-inf"
+
+
+class Note(NamedTuple):
+    """Where a gradient becomes infinite or undefined, and why."""
+
+    node: int  # the node whose gradient it enters
+    via: int  # the node whose local derivative (or its product with the gradient above) is not finite
+    reason: str
+
+
+def gradient_notes(graph: Graph, values: list, grads: list, output: int) -> list[Note]:
+    """Each node whose gradient becomes inf or nan where it first does, in node order (empty when all are finite).
+
+    A local derivative that is infinite or undefined starts one (sqrt at 0, log of a negative base
+    in x**y), and so does a product or a sum of finite numbers that overflows; one carried from
+    the node above is noted there, not again.
+    """
+    if all(map(math.isfinite, grads)):
+        return []
+    program, nodes = compiled(graph), graph.nodes
+    labels = graph.labels()
+    found: dict[int, Note] = {}
+    entered = bytearray(len(grads))  # a non-finite contribution reached the node
+    for i, a, da, b, db in program.backward_program(output):
+        g, args = grads[i], nodes[i].args
+        for k, (arg, d) in enumerate(((a, da), (b, db))):
+            if d is None:
+                continue
+            local = d(values[a], values[i]) if b is None else d(values[a], values[b], values[i])
+            if math.isfinite(local * g):
+                continue
+            entered[arg] = 1
+            if arg in found or (math.isfinite(local) and not math.isfinite(g)):
+                continue  # noted already, or carried from the node above
+            op = program.ops[nodes[i].op]
+            where = f"the derivative of {graph.where(i)}" + (f" in {labels[arg]}" if len(args) > 1 else "")
+            if math.isfinite(local):
+                reason = f"{where} is {local:.6g}, times the gradient {g:.6g} above it overflows a float"
+            else:
+                formula = op.formulas[k].replace("{x}", labels[args[0]]).replace("{y}", labels[args[-1]])
+                at = ", ".join(f"{labels[j]} = {values[j]:.6g}" for j in dict.fromkeys(args) if nodes[j].op != "const")
+                reason = f"{where} is {formula}, {'undefined' if math.isnan(local) else 'infinite'} at {at}"
+            found[arg] = Note(arg, i, reason)
+    for i, g in enumerate(grads):
+        if not math.isfinite(g) and not entered[i]:  # every path is finite but their sum is not
+            found[i] = Note(i, i, "the gradients along its paths are finite, but their sum overflows a float")
+    return sorted(found.values())
+
+
+def _check_finite(program: Compiled, values: list) -> None:
+    """Raise DomainError at the op that first made a value inf or nan."""
+    if all(map(math.isfinite, values)):
         return
-    first = next(i for i, v in enumerate(numbers) if not math.isfinite(v))
-    if output is None:
-        reason = "overflow: the result is too large for a float" if math.isinf(numbers[first]) else "not a number"
-        raise _failure(program, values, first, reason=reason)
-    # Replay the backward pass to find the first local derivative that blew up.
-    culprits = (
-        i
-        for i, a, da, b, db in program.backward_program(output)
-        for d in (da, db)
-        if d is not None
-        and not math.isfinite(
-            (d(values[a], values[i]) if b is None else d(values[a], values[b], values[i])) * numbers[i]
-        )
-    )
-    raise _failure(program, values, next(culprits, first), derivative=True)
+    first = next(i for i, v in enumerate(values) if not math.isfinite(v))
+    reason = "overflow: the result is too large for a float" if math.isinf(values[first]) else "not a number"
+    raise _failure(program, values, first, reason=reason)
+
+
+def undefined_error(graph: Graph, values: list, note: Note) -> DomainError:
+    """The error `--strict` makes of a gradient that is infinite or undefined."""
+    return _failure(compiled(graph), values, note.via, derivative=True)
 
 
 def _failure(program: Compiled, values: list, i: int, exc=None, reason: str = "", derivative=False) -> DomainError:

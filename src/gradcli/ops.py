@@ -15,6 +15,13 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 
+class Kink(NamedTuple):
+    """A point where an op's derivative jumps: the value there is PyTorch's convention."""
+
+    side: Callable  # argument values -> a number whose sign says which side of the kink they are on (0: at it)
+    why: str  # "relu has a kink at 0"
+
+
 class Op(NamedTuple):
     name: str  # the op's key: "mul", "tanh", ...
     symbol: str  # what the graph and tables show: "*", "tanh"
@@ -24,7 +31,7 @@ class Op(NamedTuple):
     formulas: tuple  # formula text per argument, for explain
     domain: str | Callable = ""  # why the forward function fails; a function of the arguments, or text
     infix: bool = False  # written between its arguments: a * b
-    kink: Callable | None = None  # argument values -> why the derivative there is only a convention
+    kink: Kink | None = None  # where the derivative jumps, so that its value there is only a convention
     form: str = ""  # how explain writes the op on its arguments; "" means "{x} symbol {y}" or "symbol({x})"
 
 
@@ -64,9 +71,31 @@ class ScalarMath:
         return 1.0 if x > y else 0.5 if x == y else 0.0
 
     @staticmethod
+    def div(x, y):
+        """x / y as IEEE arithmetic has it: 1/0 is inf, 0/0 undefined (nan); a derivative never raises."""
+        try:
+            return x / y
+        except ZeroDivisionError:
+            return math.nan if x == 0 or math.isnan(x) else math.copysign(math.inf, x) * math.copysign(1.0, y)
+
+    @staticmethod
+    def dpow(x, y):
+        """y * x**(y - 1), the base's derivative of x**y: 0 where y == 0, infinite at x == 0 for y < 1 (PyTorch)."""
+        if y == 0:
+            return 0.0
+        try:
+            return y * math.pow(x, y - 1.0)
+        except (ValueError, OverflowError):  # 0 to a negative power, or too large: infinite, as in IEEE
+            e = y - 1.0
+            odd = e == math.floor(e) and math.fmod(e, 2.0) != 0
+            return y * math.copysign(math.inf, x if odd else 1.0)
+
+    @staticmethod
     def xlogy(out, x):
-        """out * log(x), the exponent's derivative of x**y; 0 where x == 0 (PyTorch)."""
-        return out * math.log(x) if x != 0 else 0.0
+        """out * log(x), the exponent's derivative of x**y: 0 where x == 0 (PyTorch), undefined where x < 0."""
+        if x > 0:
+            return out * math.log(x)
+        return 0.0 if x == 0 else math.nan
 
 
 def _table(m) -> dict[str, Op]:
@@ -76,23 +105,23 @@ def _table(m) -> dict[str, Op]:
         Op("sub", "-", 2, lambda x, y: x - y, (lambda x, y, o: 1.0, lambda x, y, o: -1.0), ("1", "-1"), infix=True),
         Op("mul", "*", 2, lambda x, y: x * y, (lambda x, y, o: y, lambda x, y, o: x), ("{y}", "{x}"), infix=True),
         Op("div", "/", 2, lambda x, y: x / y, (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), ("1/{y}", "-{x}/{y}**2"), "division by zero", infix=True),
-        Op("pow", "**", 2, m.pow, (lambda x, y, o: y * m.pow(x, y - 1.0), lambda x, y, o: m.xlogy(o, x)), ("{y}*{x}**({y} - 1)", "{x}**{y}*log({x})"), lambda x, y: "a negative number to a fractional power is complex" if x < 0 else "0 to a negative power is infinite", infix=True),
+        Op("pow", "**", 2, m.pow, (lambda x, y, o: m.dpow(x, y), lambda x, y, o: m.xlogy(o, x)), ("{y}*{x}**({y} - 1)", "{x}**{y}*log({x})"), lambda x, y: "a negative number to a fractional power is complex" if x < 0 else "0 to a negative power is infinite", infix=True),
         Op("neg", "-", 1, lambda x: -x, (lambda x, o: -1.0,), ("-1",), form="-{x}"),
         Op("id", "=", 1, lambda x: x, (lambda x, o: 1.0,), ("1",), form="{x}"),
         # ---- functions of one argument -----------------------------------------------------
         Op("tanh", "tanh", 1, m.tanh, (lambda x, o: 1.0 - o * o,), ("1 - tanh({x})**2",)),
         Op("sigmoid", "sigmoid", 1, m.sigmoid, (lambda x, o: o * (1.0 - o),), ("sigmoid({x})*(1 - sigmoid({x}))",)),
-        Op("relu", "relu", 1, m.relu, (lambda x, o: m.gt(x, 0.0),), ("1 if {x} > 0 else 0",), kink=lambda x: x == 0 and "relu has a kink at 0"),
+        Op("relu", "relu", 1, m.relu, (lambda x, o: m.gt(x, 0.0),), ("1 if {x} > 0 else 0",), kink=Kink(lambda x: x, "relu has a kink at 0")),
         Op("exp", "exp", 1, m.exp, (lambda x, o: o,), ("exp({x})",)),
         Op("log", "log", 1, m.log, (lambda x, o: 1.0 / x,), ("1/{x}",), "log needs a positive argument"),
-        Op("sqrt", "sqrt", 1, m.sqrt, (lambda x, o: 0.5 / o,), ("1/(2*sqrt({x}))",), "sqrt needs a non-negative argument"),
-        Op("abs", "abs", 1, m.abs, (lambda x, o: m.gt(x, 0.0) - m.gt(0.0, x),), ("sign({x})",), kink=lambda x: x == 0 and "abs has a kink at 0"),
+        Op("sqrt", "sqrt", 1, m.sqrt, (lambda x, o: m.div(0.5, o),), ("1/(2*sqrt({x}))",), "sqrt needs a non-negative argument"),
+        Op("abs", "abs", 1, m.abs, (lambda x, o: m.gt(x, 0.0) - m.gt(0.0, x),), ("sign({x})",), kink=Kink(lambda x: x, "abs has a kink at 0")),
         Op("sin", "sin", 1, m.sin, (lambda x, o: m.cos(x),), ("cos({x})",)),
         Op("cos", "cos", 1, m.cos, (lambda x, o: -m.sin(x),), ("-sin({x})",)),
         Op("tan", "tan", 1, m.tan, (lambda x, o: 1.0 + o * o,), ("1 + tan({x})**2",)),
         # ---- functions of two arguments ----------------------------------------------------
-        Op("max", "max", 2, m.maximum, (lambda x, y, o: m.tie(x, y), lambda x, y, o: m.tie(y, x)), ("1 if {x} > {y}, 1/2 if equal, else 0", "1 if {y} > {x}, 1/2 if equal, else 0"), kink=lambda x, y: x == y and "max has tied arguments"),
-        Op("min", "min", 2, m.minimum, (lambda x, y, o: m.tie(y, x), lambda x, y, o: m.tie(x, y)), ("1 if {x} < {y}, 1/2 if equal, else 0", "1 if {y} < {x}, 1/2 if equal, else 0"), kink=lambda x, y: x == y and "min has tied arguments"),
+        Op("max", "max", 2, m.maximum, (lambda x, y, o: m.tie(x, y), lambda x, y, o: m.tie(y, x)), ("1 if {x} > {y}, 1/2 if equal, else 0", "1 if {y} > {x}, 1/2 if equal, else 0"), kink=Kink(lambda x, y: x - y, "max has tied arguments")),
+        Op("min", "min", 2, m.minimum, (lambda x, y, o: m.tie(y, x), lambda x, y, o: m.tie(x, y)), ("1 if {x} < {y}, 1/2 if equal, else 0", "1 if {y} < {x}, 1/2 if equal, else 0"), kink=Kink(lambda x, y: x - y, "min has tied arguments")),
     ]  # fmt: skip
     return {op.name: op for op in ops}
 
@@ -114,7 +143,11 @@ def array_ops() -> dict[str, Op]:
 
     class ArrayMath:
         tanh, exp, log, sqrt, sin, cos, tan = np.tanh, np.exp, np.log, np.sqrt, np.sin, np.cos, np.tan
-        pow, abs, maximum, minimum = np.power, np.abs, np.maximum, np.minimum
+        pow, abs, maximum, minimum, div = np.power, np.abs, np.maximum, np.minimum, np.divide
+
+        @staticmethod
+        def dpow(x, y):
+            return np.where(np.equal(y, 0), 0.0, y * np.power(x, y - 1.0))
 
         @staticmethod
         def sigmoid(x):
@@ -134,6 +167,6 @@ def array_ops() -> dict[str, Op]:
 
         @staticmethod
         def xlogy(out, x):
-            return np.where(x != 0, out * np.log(np.where(x != 0, x, 1.0)), 0.0)
+            return np.where(x > 0, out * np.log(np.where(x > 0, x, 1.0)), np.where(x == 0, 0.0, np.nan))
 
     return _table(ArrayMath)

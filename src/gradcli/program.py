@@ -6,8 +6,9 @@ import difflib
 import math
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 
-from .engine import evaluate, gradients
+from .engine import Note, evaluate, gradient_notes, gradients, undefined_error
 from .errors import InputError, UnboundVariable
 from .graph import Graph
 from .parser import parse
@@ -95,10 +96,17 @@ def bind(graph: Graph, given: dict[str, str], require: bool = True) -> dict[str,
 
 
 def output_node(graph: Graph, of: str | None, option: str = "--of") -> int:
-    """The node to differentiate: `--of NAME`, or the program's output. `option` names the flag in errors."""
+    """The node to differentiate: `--of NAME`, or the program's output. `option` names the flag in errors.
+
+    NAME is any name the views show: a variable, a named node, an earlier assignment `c#1`, or an
+    unnamed intermediate `t1` (or `out`).
+    """
     if of is None:
         return graph.output
     index = graph.named.get(of, graph.variables.get(of))
+    if index is None:
+        shown = (i for i, label in enumerate(graph.labels()) if label == of and graph.nodes[i].op != "const")
+        index = next(shown, None)
     if index is None:
         names = list(graph.variables) + [n for n in graph.named if n not in graph.variables]
         close = difflib.get_close_matches(of, names, n=1)
@@ -109,7 +117,11 @@ def output_node(graph: Graph, of: str | None, option: str = "--of") -> int:
 
 @dataclass
 class Run:
-    """A program evaluated at its bindings and differentiated with respect to `output`."""
+    """A program evaluated at its bindings and differentiated with respect to `output`.
+
+    A gradient that is infinite or undefined at the point is inf or nan in `grads`, and `notes`
+    says where it starts; with `strict`, `of` raises the error instead.
+    """
 
     graph: Graph
     bindings: dict[str, float]
@@ -118,9 +130,29 @@ class Run:
     grads: list[float]
 
     @classmethod
-    def of(cls, graph: Graph, bindings: dict[str, float], output: int) -> Run:
+    def of(cls, graph: Graph, bindings: dict[str, float], output: int, strict: bool = False) -> Run:
         values = evaluate(graph, bindings)
-        return cls(graph, bindings, output, values, gradients(graph, values, output))
+        run = cls(graph, bindings, output, values, gradients(graph, values, output))
+        if strict and run.notes:
+            raise undefined_error(graph, values, run.notes[0])
+        return run
+
+    @cached_property
+    def notes(self) -> list[Note]:
+        """Where gradients become infinite or undefined, in node order (empty when every one is finite)."""
+        return gradient_notes(self.graph, self.values, self.grads, self.output)
+
+    @cached_property
+    def feeds(self) -> bytearray:
+        """1 for the output and every node it is computed from."""
+        nodes = self.graph.nodes
+        feeds = bytearray(len(nodes))
+        feeds[self.output] = 1
+        for i in range(self.output, -1, -1):
+            if feeds[i]:
+                for a in nodes[i].args:
+                    feeds[a] = 1
+        return feeds
 
     def listed(self, unnamed: bool = False) -> list[int]:
         """Nodes a table shows: variables, then named intermediates (then unnamed ones), then the output."""
@@ -134,8 +166,9 @@ class Run:
         return head + rest + [self.output]
 
     def grad(self, i: int) -> float | None:
-        """d output / d node i, or None where node i does not depend on any variable."""
-        return self.grads[i] if self.graph.compiled.depends[i] else None
+        """d output / d node i (inf or nan where undefined), or None where node i depends on no variable or
+        does not feed the output."""
+        return self.grads[i] if self.graph.compiled.depends[i] and self.feeds[i] else None
 
 
 def load(expr: str | None, file: str | None, given: dict[str, str], require: bool = True) -> tuple[Graph, dict]:

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..cli import (
+    echo_note,
+    echo_pieces,
     format_option,
     precision_option,
     program_args,
     program_command,
     program_options,
     stdout_console,
+    strict_option,
 )
 from ..program import Run, load, output_node
 
 
 @program_command("eval")
 @program_options
-@click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
+@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
 @click.option("--all", "show_all", is_flag=True, help="Also list the unnamed intermediate nodes.")
 @click.option(
     "--limit", type=click.IntRange(min=0), default=500, show_default=True,
@@ -27,8 +28,12 @@ from ..program import Run, load, output_node
 )  # fmt: skip
 @format_option("table", "json")
 @precision_option
-def command(args, file, sets, of, show_all, limit, fmt, precision):
+@strict_option
+def command(args, file, sets, of, show_all, limit, fmt, precision, strict):
     """Evaluate a program and every node's gradient d(output)/d(node).
+
+    A gradient that is infinite or undefined at the point (sqrt at 0) is shown as inf or
+    undefined, with a note on stderr; the others are shown as usual (--strict: an error).
 
     \b
     Examples:
@@ -39,14 +44,15 @@ def command(args, file, sets, of, show_all, limit, fmt, precision):
     """
     expr, given = program_args(args, sets)
     graph, bindings = load(expr, file, given)
-    run = Run.of(graph, bindings, output_node(graph, of))
+    run = Run.of(graph, bindings, output_node(graph, of), strict)
     if fmt == "json":
         from ..views.records import eval_json
 
-        for piece in eval_json(run):
-            sys.stdout.write(piece)
-        sys.stdout.flush()
+        echo_pieces(eval_json(run))
     else:
         from ..views.table import eval_table
 
         stdout_console().print(eval_table(run, precision, show_all, limit))
+    from ..views.fmt import undefined_note
+
+    echo_note(undefined_note(run))

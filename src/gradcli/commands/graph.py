@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..cli import precision_option, program_args, program_command, program_options
+from ..cli import echo_note, precision_option, program_args, program_command, program_options, strict_option
 from ..errors import InputError
 from ..program import Run, load, output_node
 
@@ -28,12 +28,14 @@ from ..program import Run, load, output_node
     show_default=True,
     help="Left to right, or top to bottom.",
 )
-@click.option("--of", "of", metavar="NAME", help="Differentiate this named node instead of the output.")
+@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
 @precision_option
-def command(args, file, sets, out, fmt, rankdir, of, precision):
+@strict_option
+def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
     """Draw the computation graph: each value with its data and grad, each operation a circle.
 
     With every variable bound the picture shows data and grad; with none, the bare structure.
+    A gradient that is infinite or undefined is drawn as inf or undefined, with a note.
     SVG and DOT need nothing more than gradcli; PNG and PDF use Graphviz's dot program.
 
     \b
@@ -55,6 +57,7 @@ def command(args, file, sets, out, fmt, rankdir, of, precision):
         raise InputError(f"{fmt.upper()} is binary: give --out FILE, or redirect standard output")
 
     missing = [n for n in graph.variables if n not in bindings]
+    run = None
     if missing:
         picture = digraph(graph, rankdir=rankdir, precision=precision, output=output)
         if bindings:
@@ -62,10 +65,15 @@ def command(args, file, sets, out, fmt, rankdir, of, precision):
             note = f"note: unbound: {', '.join(missing)}; drawing the bare structure (bind {flags} for data and grad)"
             click.echo(note, err=True)
     else:
-        picture = run_digraph(Run.of(graph, bindings, output), rankdir=rankdir, precision=precision)
+        run = Run.of(graph, bindings, output, strict)
+        picture = run_digraph(run, rankdir=rankdir, precision=precision)
     if to_stdout:
         sys.stdout.flush()
         sys.stdout.buffer.write(render(picture, fmt, len(graph)))
         sys.stdout.buffer.flush()
     else:
         save(picture, out, fmt, len(graph))
+    if run is not None:
+        from ..views.fmt import undefined_note
+
+        echo_note(undefined_note(run))

@@ -7,13 +7,15 @@ from pathlib import Path
 import click
 
 from ..cli import (
-    echo_json,
+    echo_note,
+    echo_pieces,
     format_option,
     precision_option,
     program_args,
     program_command,
     program_options,
     stdout_console,
+    strict_option,
 )
 from ..descent import Descent, learning_rate, moving
 from ..errors import EvalError, InputError, Interrupted
@@ -26,17 +28,20 @@ from ..program import load, output_node
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="How many updates.")
 @click.option("--wrt", multiple=True, metavar="A,B", help="Move only these variables.")
 @click.option("--freeze", multiple=True, metavar="A,B", help="Move every variable but these.")
-@click.option("--of", "of", metavar="NAME", help="Descend on this named node instead of the output.")
+@click.option("--of", "of", metavar="NAME", help="Descend on this node (any name shown) instead of the output.")
 @click.option("--graph", "picture", metavar="FILE", help="Draw the graph after the last update (.svg .png .pdf .dot).")
 @format_option("table", "json")
 @precision_option
-def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precision):
+@strict_option
+def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precision, strict):
     """Take gradient-descent steps: v -= lr * dL/dv.
 
     Each step moves every variable (or only --wrt, or all but --freeze) by -lr times its
     gradient, then evaluates the program again. --steps N repeats it on the same compiled
     graph and summarises the output along the way. A step that fails or makes the output or
     a variable non-finite stops the descent; the report shows the last finite state (exit 1).
+    A variable whose gradient is infinite or undefined at the start is not moved (a note says
+    which; --strict: an error).
 
     \b
     Examples:
@@ -56,7 +61,7 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
 
         check_size(format_of(picture), len(graph))  # refuse a too-large picture before the descent
     output = output_node(graph, of)
-    descent = Descent(graph, bindings, output, lr, moving(graph, wrt, freeze))
+    descent = Descent(graph, bindings, output, lr, moving(graph, wrt, freeze), every=fmt == "json", strict=strict)
     out = stdout_console() if fmt == "table" else None  # JSON needs no Rich (start-up time)
     if out is not None and steps > 1 and out.is_terminal:
         _run_with_bar(descent, steps)
@@ -67,13 +72,15 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
 
         save_graph(descent.now(), picture, precision=precision)
     if fmt == "json":
-        from ..views.records import step_record
+        from ..views.records import step_json
 
-        echo_json(step_record(descent))
+        echo_pieces(step_json(descent))
     else:
         from ..views.step import step_report
 
         out.print(step_report(descent, precision))
+    if descent.held:
+        echo_note(descent.why_held())
     _stopped(descent, steps)
 
 

@@ -1,4 +1,4 @@
-"""`check`'s table (analytic | numeric | abs err | rel err | ok, then notes and a verdict) and its dict."""
+"""`check`'s table (analytic | numeric | abs err | rel err | status, then notes and a verdict) and its dict."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..gradcheck import Row
-from .fmt import number
+from .fmt import finite, number
+
+STATUS = {"ok": Text("ok", style="green"), "kink": Text("kink", style="yellow"), "FAIL": Text("FAIL", style="bold red")}
 
 
 def _error(value: float | None) -> str:
@@ -18,35 +20,46 @@ def _error(value: float | None) -> str:
 
 
 def check_view(rows: list[Row], reference: str, method: str, precision: int = 4) -> Group:
-    """The comparison table, a note per variable that needs one, how it was judged, and the verdict."""
+    """The comparison table, a note per row that needs one, how it was judged, and the verdict."""
+    if not rows:
+        return Group(Text("the program has no variables: nothing to check", style="bold green"))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("variable", style="bold")
     for title in ("analytic", reference, "abs err", "rel err"):
         table.add_column(title, justify="right")
-    table.add_column("ok", justify="center")
+    table.add_column("status", justify="center")
     for row in rows:
         table.add_row(
             row.name, number(row.analytic, precision), number(row.numeric, precision),
-            _error(row.abs_err), _error(row.rel_err),
-            Text("ok", style="green") if row.ok else Text("FAIL", style="bold red"),
+            _error(row.abs_err), _error(row.rel_err), STATUS[row.status],
         )  # fmt: skip
-    failed = sum(not row.ok for row in rows)
     lines = [Text(f"note: {row.name}: {row.note}", style="yellow") for row in rows if row.note]
     lines.append(Text(f"{method}; ok when abs err <= atol + rtol * max(|analytic|, |{reference}|)", style="dim"))
-    if not rows:
-        return Group(Text("the program has no variables: nothing to check", style="bold green"))
-    if len(rows) == 1:
-        verdict = "the gradient fails" if failed else "the gradient matches"
+    return Group(table, Text(), *lines, verdict(rows))
+
+
+def verdict(rows: list[Row]) -> Text:
+    """`all 4 gradients match`, `1 of 3 gradients fail`, `... (1 at a kink)`."""
+    failed = sum(row.status == "FAIL" for row in rows)
+    kinks = sum(row.status == "kink" for row in rows)
+    what = "directions" if rows[0].name.startswith("direction ") else "gradients"
+    if failed:
+        text = f"the {what[:-1]} fails" if len(rows) == 1 else f"{failed} of {len(rows)} {what} fail"
+    elif kinks:
+        text = "the gradient passes at a kink" if len(rows) == 1 else f"all {len(rows)} {what} pass ({kinks} at a kink)"
     else:
-        verdict = f"{failed} of {len(rows)} gradients fail" if failed else f"all {len(rows)} gradients match"
-    verdict = Text(verdict, style="bold red" if failed else "bold green")
-    return Group(table, Text(), *lines, verdict)
+        text = f"the {what[:-1]} matches" if len(rows) == 1 else f"all {len(rows)} {what} match"
+    return Text(text, style="bold red" if failed else "bold green")
 
 
-def check_record(rows: list[Row], against: str, output: str) -> dict:
+def check_record(rows: list[Row], against: str, output: str, method: str) -> dict:
     return {
-        "ok": all(row.ok for row in rows),
+        "ok": all(row.status != "FAIL" for row in rows),
         "against": against,
         "output": output,
-        "rows": [asdict(row) | {"note": row.note or None} for row in rows],
+        "method": method,
+        "rows": [
+            asdict(row) | {"analytic": finite(row.analytic), "numeric": finite(row.numeric), "note": row.note or None}
+            for row in rows
+        ],
     }

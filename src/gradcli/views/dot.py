@@ -11,7 +11,6 @@ import re
 
 import graphviz
 
-from ..engine import compiled
 from ..graph import Graph
 from .fmt import number
 
@@ -107,7 +106,8 @@ def digraph(
 
 
 def run_digraph(run, *, rankdir="LR", precision=4) -> graphviz.Digraph:
-    """The picture of a `program.Run`: every value with its data and its grad d(output)/d(value)."""
-    graph, depends = run.graph, compiled(run.graph).depends
-    options = {"rankdir": rankdir, "precision": precision, "depends": depends, "output": run.output}
-    return digraph(graph, run.values, run.grads, **options)
+    """The picture of a `program.Run`: every value with its data and its grad d(output)/d(value)
+    (`—` where the value depends on no variable or does not feed the output)."""
+    graph = run.graph
+    grads = [run.grad(i) for i in range(len(graph))]
+    return digraph(graph, run.values, grads, rankdir=rankdir, precision=precision, output=run.output)

@@ -1,17 +1,24 @@
-"""`explain`'s renderings of one Derivation: plain text, Rich (∂ and colour), markdown, and a dict.
+"""`explain`'s renderings of one Derivation: plain text, Rich (∂ and colour), markdown, and JSON.
 
 Every rendering is made from the same lines; a line is a list of (text, style) segments. Plain
 text writes `dL/da`; on a terminal and in markdown the partial derivatives are written `∂L/∂a`.
+Each pass shows its first and last lines up to `--limit`, and only those lines are ever built.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
+
 from ..derivation import Derivation, Gradient, grouped, short
+from .fmt import finite
 
 Line = list[tuple[str, str]]
 
 STYLES = {"name": "bold", "eq": "dim", "chain": "cyan", "sym": "yellow", "num": "", "value": "bold green"}
 STYLES |= {"note": "dim italic", "title": "bold underline"}
+
+MOST_TERMS = 8  # a sum of more terms writes the first and the last ones and counts the others
 
 
 def _squash(text: str) -> str:
@@ -32,110 +39,143 @@ def _equation(lhs: str, parts: list[tuple[str, str]], note: str = "") -> Line:
     return line
 
 
-def forward_lines(d: Derivation, precision: int) -> list[Line]:
+def forward_line(d: Derivation, i: int) -> Line:
     """`e = a*b = 2 * -3 = -6`: the source, the op on labels, the op on values, the value."""
-    lines = []
-    for f in d.forward:
-        parts = [(f.source, "sym"), (f.expr, "sym"), (f.numbers, "num"), (short(f.value, precision), "value")]
-        lines.append(_equation(d.labels[f.node], parts))
-    return lines
+    f = d.line(i)
+    parts = [(f.source, "sym"), (f.expr, "sym"), (f.numbers, "num"), (short(f.value, d.precision), "value")]
+    return _equation(d.labels[i], parts)
 
 
-def gradient_lines(d: Derivation, g: Gradient, precision: int, D: str = "d") -> list[Line]:
-    """`dL/da = dL/de * de/da = -2 * b = -2 * -3 = 6`; a node with several users: one line per user, then the sum."""
-    labels, out = d.labels, d.labels[d.output]
-    lhs = f"{D}{out}/{D}{labels[g.node]}"
-    value = (short(g.value, precision), "value")
-    if not g.terms:
+def line_count(d: Derivation, i: int) -> int:
+    """How many lines node i's gradient takes: one, or one per user and their sum."""
+    users = d.uses(i)
+    return users + 1 if users > 1 else 1
+
+
+def gradient_lines(d: Derivation, i: int, start: int = 0, stop: int | None = None, D: str = "d") -> list[Line]:
+    """Lines start..stop of node i's gradient: `dL/da = dL/de * de/da = -2 * b = -2 * -3 = 6`; a node with
+    several users has one line per user, then the sum."""
+    labels, out, precision = d.labels, d.labels[d.output], d.precision
+    users = d.uses(i)
+    stop = line_count(d, i) if stop is None else stop
+    lhs = f"{D}{out}/{D}{labels[i]}"
+    value = (short(d.run.grads[i], precision), "value")
+    if not users:
         return [_equation(lhs, [value])]
+    g = d.gradient(i, range(start, min(stop, users)))
     lines = []
     for t in g.terms:
         via = labels[t.via]
-        head = lhs if len(g.terms) == 1 else f"{lhs} via {via}"
+        head = lhs if users == 1 else f"{lhs} via {via}"
         local = [(t.local, "sym"), (t.numbers, "num"), (short(t.local_value, precision), "num")]
         if t.via != d.output:
             up = short(t.upstream, precision)
-            chain = (f"{D}{out}/{D}{via} * {D}{via}/{D}{labels[g.node]}", "chain")
+            chain = (f"{D}{out}/{D}{via} * {D}{via}/{D}{labels[i]}", "chain")
             local = [chain] + [(f"{up} * {grouped(text)}", style) for text, style in local]
-        note = f"{t.note}: this value is PyTorch's convention" if t.note else ""
-        lines.append(_equation(head, local + [(short(t.value, precision), "value")], note))
-    if len(g.terms) > 1:
-        lines.append(_equation(lhs, [(total(g.terms, precision), "num"), value]))
+        lines.append(_equation(head, local + [(short(t.value, precision), "value")], t.note))
+    if users > 1 and stop > users:
+        lines.append(_equation(lhs, [(total(d, i, users), "num"), value]))
     return lines
 
 
-def total(terms: list, precision: int, most: int = 8) -> str:
-    """`6 + 1`, `4 + (-2)`; past `most` terms the middle ones are counted, not written."""
-    shown = [grouped_number(t.value, precision) for t in (terms if len(terms) <= most else terms[: most - 2])]
-    if len(terms) > most:
-        shown += [f"... ({len(terms) - most + 1:,} more)", grouped_number(terms[-1].value, precision)]
-    return " + ".join(shown)
+def total(d: Derivation, i: int, users: int) -> str:
+    """`6 + 1`, `4 + (-2)`; past MOST_TERMS terms the middle ones are counted, not written."""
+    if users <= MOST_TERMS:
+        return " + ".join(_grouped_number(t.value, d.precision) for t in d.gradient(i).terms)
+    terms = d.gradient(i, [*range(MOST_TERMS - 2), users - 1]).terms
+    shown = [_grouped_number(t.value, d.precision) for t in terms]
+    return " + ".join([*shown[:-1], f"... ({users - MOST_TERMS + 1:,} more)", shown[-1]])
 
 
-def grouped_number(value: float, precision: int) -> str:
+def _grouped_number(value: float, precision: int) -> str:
     text = short(value, precision)
     return f"({text})" if text.startswith("-") else text
 
 
-def backward_lines(d: Derivation, precision: int, D: str = "d") -> list[Line]:
-    lines = [line for g in d.backward for line in gradient_lines(d, g, precision, D)]
-    out = d.labels[d.output]
-    for v in d.unreached:
-        lines.append(_equation(f"{D}{out}/{D}{d.labels[v]}", [("0", "value")], f"{d.labels[v]} does not feed {out}"))
-    return lines
+def pick(sizes: Sequence[int], limit: int) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]], int]:
+    """Which lines a pass of items with `sizes` lines each shows: (first segments, last segments, lines left out).
+
+    A segment is (item, first line, end line). Without a limit, or within it, every line is shown;
+    else the first `limit - limit // 2` lines and the last `limit // 2`.
+    """
+    total_lines = sum(sizes)
+    if not limit or total_lines <= limit:
+        return [(k, 0, size) for k, size in enumerate(sizes)], [], 0
+    segments = []
+    for want, ks in ((limit - limit // 2, range(len(sizes))), (limit // 2, range(len(sizes) - 1, -1, -1))):
+        part = []
+        for k in ks:
+            if want <= 0:
+                break
+            take = min(sizes[k], want)
+            part.append((k, 0, take) if ks.step > 0 else (k, sizes[k] - take, sizes[k]))
+            want -= take
+        segments.append(part if ks.step > 0 else part[::-1])
+    return segments[0], segments[1], total_lines - limit
 
 
-def sections(d: Derivation, precision: int, limit: int, D: str = "d") -> list[tuple[str, list[Line]]]:
+def _gap(left: int) -> Line:
+    return [(f"... {left:,} lines left out (--wrt NAME follows one node, --limit 0 shows every line)", "note")]
+
+
+def _pass(head, tail, left, make) -> list[Line]:
+    lines = [line for segment in head for line in make(*segment)]
+    if left:
+        lines.append(_gap(left))
+    lines += [line for segment in tail for line in make(*segment)]
+    return lines or [[("(none)", "note")]]
+
+
+def forward_pass(d: Derivation, limit: int) -> list[Line]:
+    return _pass(*pick([1] * len(d.forward), limit), lambda k, a, b: [forward_line(d, d.forward[k])])
+
+
+def backward_pass(d: Derivation, limit: int, D: str = "d") -> list[Line]:
+    order, unreached, out = d.order, d.unreached, d.labels[d.output]
+    sizes = [line_count(d, i) for i in order] + [1] * len(unreached)
+
+    def make(k: int, start: int, stop: int) -> list[Line]:
+        if k < len(order):
+            return gradient_lines(d, order[k], start, stop, D)
+        v = d.labels[unreached[k - len(order)]]
+        return [_equation(f"{D}{out}/{D}{v}", [("0", "value")], f"{v} does not feed {out}")]
+
+    return _pass(*pick(sizes, limit), make)
+
+
+def sections(d: Derivation, limit: int, D: str = "d") -> list[tuple[str, list[Line]]]:
     """(title, lines) for the forward and the backward pass, each cut to `limit` lines (0: no limit)."""
     target = "the variables" if d.wrt is None else d.labels[d.wrt]
     backward = f"Backward pass: the chain rule from {d.labels[d.output]} back to {target}"
-    return [
-        ("Forward pass", bounded(forward_lines(d, precision), limit)),
-        (backward, bounded(backward_lines(d, precision, D), limit)),
-    ]
-
-
-def bounded(lines: list[Line], limit: int) -> list[Line]:
-    """The first and last lines, with a count of those left out in between."""
-    if not lines:
-        return [[("(none)", "note")]]
-    if not limit or len(lines) <= limit:
-        return lines
-    tail = limit // 2
-    left = len(lines) - limit
-    gap = [(f"... {left:,} lines left out (--wrt NAME follows one node, --limit 0 shows every line)", "note")]
-    return lines[: limit - tail] + [gap] + (lines[-tail:] if tail else [])
+    return [("Forward pass", forward_pass(d, limit)), (backward, backward_pass(d, limit, D))]
 
 
 def _plain(line: Line) -> str:
     return "".join(text for text, _ in line)
 
 
-def explain_text(d: Derivation, precision: int = 4, limit: int = 0) -> str:
+def explain_text(d: Derivation, limit: int = 0) -> str:
     """Plain text for a pipe or a file: ASCII `d`, two-space indented lines under each title."""
-    blocks = [
-        title + "\n" + "\n".join("  " + _plain(line) for line in lines)
-        for title, lines in sections(d, precision, limit)
-    ]
+    blocks = [title + "\n" + "\n".join("  " + _plain(line) for line in lines) for title, lines in sections(d, limit)]
     return "\n\n".join(blocks)
 
 
-def explain_markdown(d: Derivation, precision: int = 4, limit: int = 0) -> str:
+def explain_markdown(d: Derivation, limit: int = 0) -> str:
     """Markdown for notes: a heading per pass and one inline-code bullet per line, in ∂ notation."""
     blocks = [
         f"### {title}\n\n" + "\n".join(f"- `{_plain(line)}`" for line in lines)
-        for title, lines in sections(d, precision, limit, "∂")
+        for title, lines in sections(d, limit, "∂")
     ]  # fmt: skip
     return "\n\n".join(blocks)
 
 
-def explain_rich(d: Derivation, precision: int = 4, limit: int = 0):
+def explain_rich(d: Derivation, limit: int = 0):
     """The terminal rendering: the same lines in ∂ notation, coloured by role."""
     from rich.console import Group
     from rich.text import Text
 
     parts = []
-    for title, lines in sections(d, precision, limit, "∂"):
+    for title, lines in sections(d, limit, "∂"):
         if parts:
             parts.append(Text())
         parts.append(Text(title, style=STYLES["title"]))
@@ -143,26 +183,44 @@ def explain_rich(d: Derivation, precision: int = 4, limit: int = 0):
     return Group(*parts)
 
 
-def explain_record(d: Derivation, precision: int = 4) -> dict:
-    """The derivation as plain data: every step's parts, its values at full precision and its text."""
+def explain_json(d: Derivation, limit: int = 0, notes: list | None = None) -> Iterator[str]:
+    """The derivation as JSON, in pieces: every step's parts, its values at full precision and its text.
+
+    Each pass lists its first and last entries up to `limit` (0: all); `left_out` counts the
+    entries in between. One entry is built at a time, so memory stays small at any size.
+    """
     labels = d.labels
+    head = {"output": labels[d.output], "wrt": None if d.wrt is None else labels[d.wrt]}
+    yield json.dumps(head)[:-1]
+    left_out = {}
+    for key, items, entry in (("forward", d.forward, _forward_entry), ("backward", d.order, _gradient_entry)):
+        first, last, left_out[key] = pick([1] * len(items), limit)
+        yield f', "{key}": ['
+        for n, (k, _, _) in enumerate(first + last):
+            yield (", " if n else "") + json.dumps(entry(d, items[k]), allow_nan=False)
+        yield "]"
+    tail = {"unreached": [labels[v] for v in d.unreached], "left_out": left_out}
+    if notes:
+        tail["notes"] = notes
+    yield ", " + json.dumps(tail)[1:] + "\n"
+
+
+def _forward_entry(d: Derivation, i: int) -> dict:
+    f = d.line(i)
     return {
-        "output": labels[d.output],
-        "wrt": None if d.wrt is None else labels[d.wrt],
-        "forward": [
-            {"node": labels[f.node], "source": f.source, "expr": f.expr, "numbers": f.numbers, "value": f.value,
-             "text": _plain(line)}
-            for f, line in zip(d.forward, forward_lines(d, precision), strict=True)
+        "node": d.labels[i], "source": f.source, "expr": f.expr, "numbers": f.numbers, "value": f.value,
+        "text": _plain(forward_line(d, i)),
+    }  # fmt: skip
+
+
+def _gradient_entry(d: Derivation, i: int) -> dict:
+    g: Gradient = d.gradient(i)
+    return {
+        "node": d.labels[i], "grad": finite(g.value),
+        "terms": [
+            {"via": d.labels[t.via], "upstream": finite(t.upstream), "local": t.local, "numbers": t.numbers,
+             "local_value": finite(t.local_value), "value": finite(t.value), "note": t.note or None}
+            for t in g.terms
         ],
-        "backward": [
-            {"node": labels[g.node], "grad": g.value,
-             "terms": [
-                 {"via": labels[t.via], "upstream": t.upstream, "local": t.local, "numbers": t.numbers,
-                  "local_value": t.local_value, "value": t.value, "note": t.note or None}
-                 for t in g.terms
-             ],
-             "lines": [_plain(line) for line in gradient_lines(d, g, precision)]}
-            for g in d.backward
-        ],
-        "unreached": [labels[v] for v in d.unreached],
+        "lines": [_plain(line) for line in gradient_lines(d, i)],
     }  # fmt: skip

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..program import Run
+from .fmt import finite
 
 if TYPE_CHECKING:
     from ..descent import Descent
@@ -19,7 +20,7 @@ def eval_record(run: Run) -> dict:
         "nodes": [
             {
                 "id": i, "name": node.name, "op": node.op, "inputs": list(node.args),
-                "value": run.values[i], "grad": run.grad(i),
+                "value": run.values[i], "grad": finite(run.grad(i)),
             }
             for i, node in enumerate(run.graph.nodes)
         ],
@@ -48,34 +49,43 @@ def _name(name: str | None) -> str:
 
 
 def _number(value: float | None) -> str:
-    if value is None:
-        return "null"
-    if not math.isfinite(value):
-        raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
-    return repr(float(value))
+    """A float as json writes it; null where there is none, or it is infinite or undefined (a gradient)."""
+    return "null" if value is None or not math.isfinite(value) else repr(float(value))
 
 
 def _eval_head(run: Run) -> dict:
     graph, labels = run.graph, run.graph.labels()
     named = [i for i in run.listed() if graph.nodes[i].name is not None and labels[i] == graph.nodes[i].name]
-    return {
+    head = {
         "output": graph.nodes[run.output].name,
         "value": run.values[run.output],
         "values": {labels[i]: run.values[i] for i in named},
-        "grads": {labels[i]: run.grad(i) for i in named},
+        "grads": {labels[i]: finite(run.grad(i)) for i in named},
         "variables": list(graph.variables),
     }
+    return head | ({"notes": notes_record(run)} if run.notes else {})
 
 
-def step_record(d: Descent) -> dict:
-    """The JSON record of SPEC section 3: floats at full precision."""
+def notes_record(run: Run) -> list[dict]:
+    """Each gradient that is infinite or undefined where it starts: the node, the op and why."""
+    labels = run.graph.labels()
+    return [{"node": labels[n.node], "op": run.graph.symbol(n.via), "reason": n.reason} for n in run.notes]
+
+
+def step_json(d: Descent, chunk: int = 10_000) -> Iterator[str]:
+    """The JSON record of a descent, in pieces: its history (every step's output) is written from the
+    compact array it is kept in, never as a list of a million floats."""
     variables, start = d.graph.variables, d.start
-    return {
+    head = {
         "output": d.graph.nodes[d.output].name,
         "lr": d.lr,
         "steps": d.steps,
         "before": {"value": d.history[0], "values": {n: start.values[i] for n, i in variables.items()}},
-        "grads": {n: start.grads[i] for n, i in variables.items()},
+        "grads": {n: finite(start.grads[i]) for n, i in variables.items()},
         "after": {"value": d.history[-1], "values": {n: d.values[i] for n, i in variables.items()}},
-        "history": d.history,
     }
+    yield json.dumps(head, allow_nan=False)[:-1] + ', "history": ['
+    history = d.history.all
+    for first in range(0, len(history), chunk):
+        yield (", " if first else "") + ", ".join(map(repr, history[first : first + chunk]))
+    yield "]" + (f', "notes": {json.dumps(notes_record(start))}' if start.notes else "") + "}\n"

@@ -8,7 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from ..descent import Descent
+from ..descent import Descent, checkpoints
 from .fmt import number
 
 
@@ -21,22 +21,13 @@ def _table(*columns: str) -> Table:
 
 def variables_table(d: Descent, precision: int = 4) -> Table:
     """One row per variable: its value before, the gradient of the first update, its value after."""
-    start, moving = d.start, set(d.moving)
+    start, moving, held = d.start, set(d.moving), set(d.held)
     table = _table("variable", "before", "grad" if d.steps <= 1 else "grad (step 1)", "after")
     for name, i in d.graph.variables.items():
-        name = name if i in moving else f"{name} (frozen)"
+        name = name if i in moving else f"{name} (not moved)" if i in held else f"{name} (frozen)"
         cells = (number(v, precision) for v in (start.values[i], start.grads[i], d.values[i]))
         table.add_row(name, *cells, style=None if i in moving else "dim")
     return table
-
-
-def checkpoints(steps: int) -> list[int]:
-    """Steps worth showing in the summary: 0, 1, 2, 5, 10, 20, 50, ... and the last."""
-    points, scale = [0], 1
-    while scale < steps:
-        points += [k * scale for k in (1, 2, 5) if k * scale < steps]
-        scale *= 10
-    return points + [steps]
 
 
 def summary_table(d: Descent, precision: int = 4) -> Table:
