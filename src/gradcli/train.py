@@ -175,7 +175,7 @@ class Network:
         params = model.parameters()
         for k, p in enumerate(params):
             p.label = f"p{k}"
-        x1, x2, y = Value(0.0, "x1"), Value(0.0, "x2"), Value(0.0, "y")
+        x1, x2, y = Value(0.0, label="x1"), Value(0.0, label="x2"), Value(0.0, label="y")
         score = model([x1, x2])
         hinge = (1 - y * score).relu()
         reg = ALPHA * sum(p * p for p in params)
