@@ -23,3 +23,25 @@ def test_the_lark_floor_has_the_text_slices_the_lexer_takes():
     (requirement,) = [d for d in dependencies if re.match(r"lark\b", d)]
     assert floor(requirement) >= (1, 3, 0)
     assert hasattr(lark, "TextSlice")
+
+
+#: Words that point at documents kept outside this repository.
+ELSEWHERE = re.compile(r"\bSPEC\b|\bSPEC's|\bDESIGN\.md\b|\bshared/")
+
+
+def test_nothing_refers_to_documents_outside_the_repository():
+    files = [ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("src/**/*.py"), *ROOT.glob("grammar/*")]
+    files += [p for p in ROOT.glob("tests/*.py") if p.name != Path(__file__).name]
+    found = [f"{p.relative_to(ROOT)}: {m.group()}" for p in files for m in ELSEWHERE.finditer(p.read_text())]
+    assert found == []
+
+
+def test_every_link_in_the_documentation_leads_to_a_file_here():
+    pages = [ROOT / "README.md", *ROOT.glob("docs/*.md")]
+    links = [(page, target) for page in pages for target in re.findall(r"\]\(([^)#\s]+)\)", page.read_text())]
+    missing = [
+        f"{page.relative_to(ROOT)} -> {target}"
+        for page, target in links
+        if "://" not in target and not (page.parent / target).exists()
+    ]
+    assert links and missing == []

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def eval_record(run: Run) -> dict:
-    """The JSON record of SPEC section 3 as a dict (for Python callers; the CLI streams `eval_json`)."""
+    """The JSON record of `eval` (docs/json.md) as a dict (for Python callers; the CLI streams `eval_json`)."""
     return _eval_head(run) | {
         "nodes": [
             {
@@ -68,7 +68,7 @@ def _eval_head(run: Run) -> dict:
 
 
 def step_record(d: Descent) -> dict:
-    """The JSON record of SPEC section 3: floats at full precision."""
+    """The JSON record of `step` (docs/json.md): floats at full precision."""
     variables, start = d.graph.variables, d.start
     return {
         "output": d.graph.nodes[d.output].name,
