@@ -16,6 +16,7 @@ import pytest
 from gradcli import Value, draw_dot
 from gradcli.render import INSTALL, RenderError
 from gradcli.value import to_graph
+from test_value import random_program
 
 micrograd = pytest.importorskip("micrograd.engine")
 MValue = micrograd.Value
@@ -145,26 +146,6 @@ def lecture_backward(root) -> None:
     root.grad = 1.0
     for node in reversed(topo):
         node._backward()
-
-
-def random_program(cls, seed: int):
-    """micrograd's operations, numbers on either side, the same for any value class and seed."""
-    rng = random.Random(seed)
-    pool = [cls(rng.uniform(-2, 2)) for _ in range(4)]
-    leaves = list(pool)
-    steps = [
-        lambda a, b: a + b,
-        lambda a, b: a * b,
-        lambda a, b: a * 0.5 + 1.5,
-        lambda a, b: 2.0 - a,
-        lambda a, b: a / (b * b + 1),
-        lambda a, b: (a * b).relu(),
-        lambda a, b: a**2 - b**3,
-        lambda a, b: -a,
-    ]
-    for _ in range(15):
-        pool.append(rng.choice(steps)(rng.choice(pool), rng.choice(pool)))
-    return sum(pool[-4:]), leaves
 
 
 @pytest.mark.parametrize("seed", range(20))

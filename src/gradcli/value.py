@@ -11,6 +11,11 @@ Each value keeps its op (a row of `ops.OPS`) and its one or two arguments; no cl
 A plain number used with values (`x * 2`, `1 - y`) is kept as it is, a constant with no grad.
 `backward()` orders the graph with loops, not recursion, so it works at any depth.
 
+micrograd's own idioms work too. `Value(data, (a, b), 'op')` makes a value with those children
+that passes nothing on until code sets its `_backward` (micrograd's way to add an op), and a
+subclass may call `super().__init__(data, _children, _op)`. `v._backward()` applies one value's
+chain rule from the op table (the lecture's pass by hand); `_prev` and `_op` are micrograd's.
+
 Gradients accumulate, as in micrograd and PyTorch: `backward()` adds d(self)/d(v) to `v.grad`
 for every value `v` in self's graph (self included), so calling it twice doubles every grad.
 Zero them between passes with `zero_grad()` (the whole graph) or `Module.zero_grad()` (a
