@@ -280,7 +280,7 @@ def _count_users(found: list[Value], stale: list) -> None:
     Each grad already there goes to `stale` as (value, grad) and is zeroed, so that the pass
     computes d(output)/d(v) alone and adds it back at the end."""
     found[0]._users = 1
-    push = found.append
+    push, number, children = found.append, float, tuple  # locals: the loop's fastest lookups
     for v in found:  # the list grows as it goes: a breadth-first walk
         if v.grad:
             stale.append((v, v.grad))
@@ -289,17 +289,17 @@ def _count_users(found: list[Value], stale: list) -> None:
         if b is None:
             if a is None:  # a leaf
                 continue
-            if a.__class__ is tuple:  # made by micrograd's constructor: its children
+            if a.__class__ is children:  # made by micrograd's constructor
                 for c in a:
                     if not c._users:
                         push(c)
                     c._users += 1
                 continue
-        elif b.__class__ is not float:
+        elif b.__class__ is not number:
             if not b._users:
                 push(b)
             b._users += 1
-        if a.__class__ is not float:
+        if a.__class__ is not number:
             if not a._users:
                 push(a)
             a._users += 1
@@ -339,7 +339,7 @@ def _backpropagate(out: Value) -> None:
     out._users = 0
     out.grad = 1.0
     ready = [out]
-    pop, push = ready.pop, ready.append
+    pop, push, number, children = ready.pop, ready.append, float, tuple  # locals: the loop's fastest lookups
     v = out
     try:
         while ready:
@@ -349,7 +349,7 @@ def _backpropagate(out: Value) -> None:
                 continue
             g, a, b = v.grad, v._a, v._b
             if b is None:
-                if a.__class__ is tuple:  # made by micrograd's constructor
+                if a.__class__ is children:  # made by micrograd's constructor
                     if rule.backward is not None:
                         rule.backward()
                     for c in a:
@@ -358,9 +358,9 @@ def _backpropagate(out: Value) -> None:
                             push(c)
                     continue
                 a.grad += rule.da(a.data, v.data) * g
-            elif b.__class__ is float:  # value <op> number
+            elif b.__class__ is number:  # value <op> number
                 a.grad += rule.da(a.data, b, v.data) * g
-            elif a.__class__ is float:  # number <op> value: release b as the one argument
+            elif a.__class__ is number:  # number <op> value: release b as the one argument
                 b.grad += rule.db(a, b.data, v.data) * g
                 a = b
             else:
