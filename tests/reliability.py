@@ -47,7 +47,7 @@ def program_commands() -> list[str]:
 
 
 def assert_clean(result, command: str = "", codes=(0, 1, 2)) -> None:
-    """The contract of SPEC section 4 for one run of `gradcli COMMAND ...`."""
+    """The contract of README.md's "Errors" section for one run of `gradcli COMMAND ...`."""
     said = result.stdout + result.stderr
     assert result.exit_code in codes, f"exit {result.exit_code}\n{said}"
     assert "Traceback" not in said, said

@@ -274,13 +274,13 @@ def test_version_and_help(gradcli):
 def test_limit_keeps_the_first_and_last_rows(gradcli):
     r = gradcli("eval", *NAMED, "--limit", "3")
     assert r.stdout == (
-        "node   op    definition          value   dL/d(node)\n"
-        "───────────────────────────────────────────────────\n"
-        "a      var   input              2.0000       6.0000\n"
-        "...          4 rows left out                       \n"
-        "d       +    e+c                4.0000      -2.0000\n"
-        "L       *    d*f               -8.0000       1.0000\n"
-        "--limit 0 shows every row                          \n"
+        "node   op    definition                value   dL/d(node)\n"
+        "─────────────────────────────────────────────────────────\n"
+        "a      var   input                    2.0000       6.0000\n"
+        "...          4 rows left out                             \n"
+        "             (--limit 0 shows all)                       \n"
+        "d       +    e+c                      4.0000      -2.0000\n"
+        "L       *    d*f                     -8.0000       1.0000\n"
     )
     assert gradcli("eval", *NAMED, "--limit", "0").stdout == gradcli("eval", *NAMED).stdout
 
@@ -288,8 +288,9 @@ def test_limit_keeps_the_first_and_last_rows(gradcli):
 def test_a_long_program_table_is_limited_by_default(gradcli):
     program = "x = 1\n" + "x = x*1.0001 + 0.01\n" * 2000
     lines = gradcli("eval", program).stdout.splitlines()
-    assert len(lines) == 2 + 500 + 1 + 1
+    assert len(lines) == 2 + 500 + 2
     assert lines[2 + 250].startswith("...") and "1,501 rows left out" in lines[2 + 250]
+    assert "(--limit 0 shows all)" in lines[2 + 251]
 
 
 @pytest.mark.parametrize(

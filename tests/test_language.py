@@ -1,4 +1,4 @@
-"""The language of SPEC section 1: numbers, precedence, names, statements, output, errors."""
+"""The language (README.md, "The language"): numbers, precedence, names, statements, output, errors."""
 
 from __future__ import annotations
 

@@ -121,7 +121,7 @@ ESCAPES = "\x1b]0;title\x07\x1b[31mred\x9b2J"
     "argv,data",
     [
         (["eval", "-f"], f"x = 1\nL = x + # {ESCAPES}\n"),  # the caret context quotes the line
-        (["train", "--data"], f"x1,x2,{ESCAPES}\n1,2,1\n"),  # the error quotes the header
+        (["train", "--data"], f"x1,x2,label,{ESCAPES}\n1,2,1,1\n"),  # the error quotes the header
     ],
 )
 def test_no_control_characters_reach_the_terminal(argv, data, tmp_path):

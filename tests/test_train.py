@@ -60,9 +60,15 @@ CSV_ERRORS = [
     ("1,2,1\n3,4,2\n", "bad.csv, line 2: the label must be -1 or 1 (or 0 or 1), got '2'"),
     ("1,2,yes\n", "bad.csv, line 1: the label must be -1 or 1 (or 0 or 1), got 'yes'"),
     ("1,2,-1\n\n3,4,0\n", "bad.csv, line 3: label 0 mixes 0/1 and -1/1 labels (line 1 has -1)"),
-    ("a,b,c\n1,2,1\n", "bad.csv, line 1: expected the header x1,x2,label or numbers, got a,b,c"),
+    ("x,y\n1,2\n", "bad.csv, line 1: the header names 2 columns (x, y) (x1, x2, label)"),
+    (
+        "id,x,y,label\n1,2,1,1\n",
+        "bad.csv, line 1: the header names 4 columns (id, x, y, label); pick the two inputs and the label with --columns",
+    ),
+    ("1,2,1,1\n", "bad.csv, line 1: expected 3 values, got 4; pick the two inputs and the label with --columns"),
+    ("x,y,label\n1,2,1\n3,z,-1\n", "bad.csv, line 3: y is not a number: 'z'"),
     ('1,2,1\n3,"4"x,-1\n', "bad.csv, line 2: not valid CSV: ',' expected after '\"'"),
-    ("x1,x2,label\n", "bad.csv: no data rows (expected columns x1, x2, label)"),
+    ("x1,x2,label\n", "bad.csv: no data rows after the header"),
     ("", "bad.csv: no data rows (expected columns x1, x2, label)"),
     ("1,2,0\n3,4,0\n", "bad.csv: every row has label 0; training needs both classes"),
     ("1,2,1\n3,4,1\n", "bad.csv: every row has label 1; training needs both classes"),
@@ -90,6 +96,98 @@ def test_unreadable_data(gradcli, tmp_path, monkeypatch):
         "error: --data moon: expected moons, circles or a CSV file, and there is no such file; did you mean moons?\n"
     )
     assert (r.exit_code, r.stderr) == (2, expected)
+
+
+def test_a_header_may_name_the_columns_anything(tmp_path):
+    (tmp_path / "named.csv").write_text("x,y,label\n0.5,-1,1\n0.2,3,0\n")
+    (tmp_path / "plain.csv").write_text("x1,x2,label\n0.5,-1,1\n0.2,3,0\n")
+    named, plain = read_csv(str(tmp_path / "named.csv")), read_csv(str(tmp_path / "plain.csv"))
+    assert [named.x1.tolist(), named.x2.tolist(), named.y.tolist()] == [[0.5, 0.2], [-1.0, 3.0], [1.0, -1.0]]
+    assert [plain.x1.tolist(), plain.x2.tolist(), plain.y.tolist()] == [[0.5, 0.2], [-1.0, 3.0], [1.0, -1.0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "columns"),
+    [
+        ("id,class,b,a\n7,1,-1,0.5\n8,0,3,0.2\n", ["a", "b", "class"]),
+        ("id,Class,B,A\n7,1,-1,0.5\n8,0,3,0.2\n", ["a", "b", "class"]),  # any case, when it is unambiguous
+        ("id,class,b,a\n7,1,-1,0.5\n8,0,3,0.2\n", ["4", "3", "2"]),
+        ("7,1,-1,0.5\n8,0,3,0.2\n", ["4", "3", "2"]),
+    ],
+    ids=["names", "names-any-case", "positions", "positions-no-header"],
+)
+def test_columns_by_name_or_position(tmp_path, text, columns):
+    (tmp_path / "wide.csv").write_text(text)
+    d = read_csv(str(tmp_path / "wide.csv"), columns)
+    assert [d.x1.tolist(), d.x2.tolist(), d.y.tolist()] == [[0.5, 0.2], [-1.0, 3.0], [1.0, -1.0]]
+
+
+COLUMN_ERRORS = [
+    ("x,y,label\n1,2,1\n", "x,z,label", "--columns: z is not a column of wide.csv (its header: x, y, label)"),
+    (
+        "x,y,label\n1,2,1\n",
+        "x,yy,label",
+        "--columns: yy is not a column of wide.csv (its header: x, y, label); did you mean y?",
+    ),
+    ("a,A,y,label\n1,2,3,1\n", "A,y,label", None),  # an exact name wins over another case
+    (
+        "a,A,y,label\n1,2,3,1\n",
+        "A2,y,label",
+        "--columns: A2 is not a column of wide.csv (its header: a, A, y, label); did you mean A?",
+    ),
+    ("x,x,y\n1,2,1\n", "x,y,1", "--columns: x names two columns of wide.csv (its header: x, x, y)"),
+    (
+        "1,2,1\n",
+        "x,y,label",
+        "--columns: wide.csv has no header row to find x in; give columns by position (1,2,3) instead",
+    ),
+    ("1,2,1\n", "1,2,4", "--columns: there is no column 4 in wide.csv, which has 3 columns"),
+    (
+        "x,y,label\n1,2,1\n",
+        "x,1,label",
+        "--columns x,1,label: the two inputs and the label must be three different columns",
+    ),
+    (
+        "x,y,label\n1,2,1\n",
+        "x,y",
+        "--columns x,y: expected the two input columns and the label column, such as x1,x2,label",
+    ),
+    (
+        "x,y,label\n1,2,1\n",
+        "x,,label",
+        "--columns x,,label: expected the two input columns and the label column, such as x1,x2,label",
+    ),
+    ("x,y,label,w\n1,2,1,5\n3,4,0\n", "x,y,label", "wide.csv, line 3: expected 4 values (x, y, label, w), got 3"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "columns", "message"), COLUMN_ERRORS, ids=[c[1] + (c[2] or "")[:20] for c in COLUMN_ERRORS]
+)
+def test_bad_columns_are_input_errors(gradcli, tmp_path, monkeypatch, text, columns, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wide.csv").write_text(text)
+    r = gradcli("train", "--data", "wide.csv", "--columns", columns, "--steps", "1")
+    if message is None:  # one class only: the columns were found
+        assert r.stderr == "error: wide.csv: every row has label 1; training needs both classes\n"
+    else:
+        assert (r.exit_code, r.stdout, r.stderr) == (2, "", f"error: {message}\n")
+
+
+def test_columns_train_from_a_wide_file(gradcli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wide.csv").write_text("id,class,b,a\n7,1,-1,0.5\n8,0,3,0.2\n9,1,2,2\n")
+    r = gradcli("train", "--data", "wide.csv", "--columns", "a,b,class", "--steps", "2", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert (json.loads(r.stdout)["data"], json.loads(r.stdout)["samples"]) == ("wide.csv", 3)
+    r = gradcli("train", "--columns", "a,b,class", "--steps", "2")
+    assert (r.exit_code, r.stderr) == (2, "error: --columns is for a CSV file; moons and circles have their own\n")
+
+
+def test_an_empty_data_name_says_what_to_give(gradcli):
+    r = gradcli("train", "--data", "")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == "error: --data needs moons, circles or the name of a CSV file (- for standard input)\n"
 
 
 def test_csv_from_standard_input(gradcli):
@@ -237,14 +335,80 @@ def test_divergence_is_an_evaluation_error_and_writes_no_plot(gradcli, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_interrupt_exits_130_and_writes_nothing(gradcli, tmp_path, monkeypatch):
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
+def interrupt_at(monkeypatch, call: int) -> None:
+    """Ctrl-C lands in the `call`-th gradient pass of the training (1: the first step's)."""
+    loss, calls = Network.loss, []
 
-    monkeypatch.setattr("gradcli.train.train", interrupted)
-    r = gradcli("train", "--plot", str(tmp_path / "out.png"))
-    assert (r.exit_code, r.stdout, r.stderr) == (130, "", "error: interrupted during training; nothing was written\n")
-    assert list(tmp_path.iterdir()) == []
+    def interrupted(self, data, gradient=True):
+        calls.append(gradient)
+        if gradient and calls.count(True) == call:
+            raise KeyboardInterrupt
+        return loss(self, data, gradient)
+
+    monkeypatch.setattr(Network, "loss", interrupted)
+
+
+INTERRUPTED_REPORT = """\
+MLP 2-8-1 (33 parameters) on moons (40 samples), 3 steps, lr 1 -> 0.1
+
+step     loss   accuracy
+────────────────────────
+   0   0.9639      50.0%
+   1   0.5670      75.0%
+   2   0.4412      80.0%
+   3   0.4049      80.0%
+
+final accuracy: 80.0% (32 of 40 samples)
+"""
+
+
+def test_ctrl_c_reports_the_steps_done_and_exits_130(gradcli, tmp_path, monkeypatch):
+    monkeypatch.setattr("gradcli.views.boundary.GRID", 40)
+    interrupt_at(monkeypatch, 4)  # during step 4: steps 1-3 stand
+    r = gradcli("train", *SMALL, "--plot", str(tmp_path / "out.png"))
+    said = f"wrote {tmp_path / 'out.png'}\nerror: interrupted after step 3 of 12; the report shows that state\n"
+    assert (r.exit_code, r.stdout, r.stderr) == (130, INTERRUPTED_REPORT, said)
+    assert (tmp_path / "out.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the picture of that state
+    interrupt_at(monkeypatch, 4)
+    r = gradcli("train", *SMALL, "--format", "json")
+    data = json.loads(r.stdout)
+    monkeypatch.undo()
+    whole = json.loads(gradcli("train", *SMALL, "--format", "json").stdout)  # the same run, not interrupted
+    assert (r.exit_code, data["steps"], data["loss"], data["accuracy"]) == (
+        130,
+        3,
+        whole["loss"][:3],
+        whole["accuracy"][:3],
+    )
+    assert (data["final_loss"], data["final_accuracy"]) == (whole["loss"][3], whole["accuracy"][3])
+
+
+def test_ctrl_c_in_the_first_step_reports_the_untrained_network(gradcli, monkeypatch):
+    interrupt_at(monkeypatch, 1)
+    r = gradcli("train", *SMALL)
+    assert r.exit_code == 130
+    assert r.stdout.splitlines()[0] == "MLP 2-8-1 (33 parameters) on moons (40 samples), 0 steps, lr 1 -> 0.1"
+    assert r.stdout.splitlines()[4] == "   0   0.9639      50.0%"
+    assert r.stderr == "error: interrupted before step 1 of 12 finished; the report shows the untrained network\n"
+
+
+@pytest.mark.parametrize("where", ["add_task", "update"])
+def test_ctrl_c_in_the_progress_bar_is_covered_too(gradcli, monkeypatch, where):
+    from rich.progress import Progress
+
+    original = getattr(Progress, where)
+
+    def interrupted(self, *args, **kwargs):
+        if where == "add_task" or kwargs.get("completed") == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Progress, where, interrupted)
+    r = gradcli("train", *SMALL, env={"TTY_COMPATIBLE": "1", "TERM": "xterm"})
+    done = {"add_task": "before step 1 of 12 finished", "update": "after step 2 of 12"}[where]
+    assert r.exit_code == 130
+    assert f"error: interrupted {done}; the report shows" in r.stderr
+    assert "final accuracy" in r.stdout
 
 
 def test_plot_writes_a_png_and_says_so(gradcli, tmp_path, monkeypatch):

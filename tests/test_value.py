@@ -364,7 +364,8 @@ def test_repr_and_micrograds_internals():
     b = a * 3
     assert repr(Value(2)) == "Value(data=2.0, grad=0.0)"
     assert repr(a) == "Value(data=2.0, grad=0.0, label='a')"
-    assert (b._op, b._prev, a._op, a._prev) == ("*", {a}, "", set())
+    assert (b._op, a._op, a._prev) == ("*", "", set())
+    assert [v for v in b._prev if v is not a][0].data == 3.0  # a number shows as a Value, as in micrograd
     assert (a + a)._prev == {a}
 
 

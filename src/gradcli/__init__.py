@@ -9,10 +9,14 @@ __all__ = ["Value", "draw_dot", "__version__"]
 
 
 def __getattr__(name: str):
-    if name in ("Value", "draw_dot"):
-        from . import value
+    if name == "Value":
+        from .value import Value
 
-        return getattr(value, name)
+        return Value
+    if name == "draw_dot":
+        from .drawing import draw_dot
+
+        return draw_dot
     raise AttributeError(f"module 'gradcli' has no attribute {name!r}")
 
 

@@ -33,6 +33,7 @@ class Op(NamedTuple):
     infix: bool = False  # written between its arguments: a * b
     kink: Kink | None = None  # where the derivative jumps, so that its value there is only a convention
     form: str = ""  # how explain writes the op on its arguments; "" means "{x} symbol {y}" or "symbol({x})"
+    micrograd: str = ""  # micrograd's name (`Value._op`) if not symbol; {y}: a number exponent
 
 
 class ScalarMath:
@@ -105,13 +106,13 @@ def _table(m) -> dict[str, Op]:
         Op("sub", "-", 2, lambda x, y: x - y, (lambda x, y, o: 1.0, lambda x, y, o: -1.0), ("1", "-1"), infix=True),
         Op("mul", "*", 2, lambda x, y: x * y, (lambda x, y, o: y, lambda x, y, o: x), ("{y}", "{x}"), infix=True),
         Op("div", "/", 2, lambda x, y: x / y, (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), ("1/{y}", "-{x}/{y}**2"), "division by zero", infix=True),
-        Op("pow", "**", 2, m.pow, (lambda x, y, o: m.dpow(x, y), lambda x, y, o: m.xlogy(o, x)), ("{y}*{x}**({y} - 1)", "{x}**{y}*log({x})"), lambda x, y: "a negative number to a fractional power is complex" if x < 0 else "0 to a negative power is infinite", infix=True),
+        Op("pow", "**", 2, m.pow, (lambda x, y, o: m.dpow(x, y), lambda x, y, o: m.xlogy(o, x)), ("{y}*{x}**({y} - 1)", "{x}**{y}*log({x})"), lambda x, y: "a negative number to a fractional power is complex" if x < 0 else "0 to a negative power is infinite", infix=True, micrograd="**{y}"),
         Op("neg", "-", 1, lambda x: -x, (lambda x, o: -1.0,), ("-1",), form="-{x}"),
         Op("id", "=", 1, lambda x: x, (lambda x, o: 1.0,), ("1",), form="{x}"),
         # ---- functions of one argument -----------------------------------------------------
         Op("tanh", "tanh", 1, m.tanh, (lambda x, o: 1.0 - o * o,), ("1 - tanh({x})**2",)),
         Op("sigmoid", "sigmoid", 1, m.sigmoid, (lambda x, o: o * (1.0 - o),), ("sigmoid({x})*(1 - sigmoid({x}))",)),
-        Op("relu", "relu", 1, m.relu, (lambda x, o: m.gt(x, 0.0),), ("1 if {x} > 0 else 0",), kink=Kink(lambda x: x, "relu has a kink at 0")),
+        Op("relu", "relu", 1, m.relu, (lambda x, o: m.gt(x, 0.0),), ("1 if {x} > 0 else 0",), kink=Kink(lambda x: x, "relu has a kink at 0"), micrograd="ReLU"),
         Op("exp", "exp", 1, m.exp, (lambda x, o: o,), ("exp({x})",)),
         Op("log", "log", 1, m.log, (lambda x, o: 1.0 / x,), ("1/{x}",), "log needs a positive argument"),
         Op("sqrt", "sqrt", 1, m.sqrt, (lambda x, o: m.div(0.5, o),), ("1/(2*sqrt({x}))",), "sqrt needs a non-negative argument"),

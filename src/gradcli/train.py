@@ -77,34 +77,84 @@ def _shuffled(x1, x2, y, seed: int, noise: float, name: str) -> Data:
     return Data(x1[order] + jitter[0], x2[order] + jitter[1], y[order], name)
 
 
-def read_csv(path: str) -> Data:
-    """Columns x1, x2, label (labels -1/1 or 0/1, 0 read as -1), an optional header; `-` is stdin."""
+def read_csv(path: str, columns: list[str] | None = None) -> Data:
+    """Two input columns and a label column (labels -1/1 or 0/1, 0 read as -1); `-` is stdin.
+
+    An optional header row may name the columns anything. Without `columns` the file has three
+    columns: the two inputs, then the label. `columns` picks the two inputs and the label, by
+    header name or by position (1, 2, ...), from a file with any number of columns.
+    """
     where = "standard input" if path == "-" else path
     reader = csv.reader(io.StringIO(read_source(None, path, kind="CSV text")), strict=True)
     points, labels = [], []
     first_of = {}  # label convention ("-1" or "0") -> the line that first used it
+    layout = None  # (cells per row, what the rows hold, the picked columns' indexes and names)
     try:
         for row in reader:
             cells = [cell.strip() for cell in row]
             if not any(cells):
                 continue
             line = f"{where}, line {reader.line_num}"
-            if not points and not _any_number(cells):
-                if [c.lower() for c in cells] != ["x1", "x2", "label"]:
-                    raise InputError(f"{line}: expected the header x1,x2,label or numbers, got {','.join(cells)}")
-                continue
-            if len(cells) != 3:
-                raise InputError(f"{line}: expected 3 values (x1, x2, label), got {len(cells)}")
-            points.append([_coordinate(cells[0], "x1", line), _coordinate(cells[1], "x2", line)])
-            labels.append(_label(cells[2], line, first_of, reader.line_num))
+            if layout is None:
+                header = not _any_number(cells)
+                layout = _layout(cells if header else None, len(cells), columns, where, line)
+                if header:
+                    continue
+            width, held, picks = layout
+            if len(cells) != width:
+                raise InputError(f"{line}: expected {width} values{held}, got {len(cells)}")
+            (i1, name1), (i2, name2), (il, _) = picks
+            points.append([_coordinate(cells[i1], name1, line), _coordinate(cells[i2], name2, line)])
+            labels.append(_label(cells[il], line, first_of, reader.line_num))
     except csv.Error as exc:
         raise InputError(f"{where}, line {reader.line_num}: not valid CSV: {exc}") from None
     if not points:
-        raise InputError(f"{where}: no data rows (expected columns x1, x2, label)")
+        raise InputError(
+            f"{where}: no data rows" + (" after the header" if layout else " (expected columns x1, x2, label)")
+        )
     if len(set(labels)) < 2:
         raise InputError(f"{where}: every row has label {_shown(labels[0], first_of)}; training needs both classes")
     x = np.array(points)
     return Data(x[:, 0].copy(), x[:, 1].copy(), np.array(labels), Path(path).name if path != "-" else "stdin")
+
+
+def _layout(names: list[str] | None, width: int, columns: list[str] | None, where: str, line: str) -> tuple:
+    """(cells per row, what the rows hold as shown in messages, [(index, name)] of the inputs and the label)."""
+    if columns is None:
+        if width != 3:
+            what = (
+                f"the header names {width} columns ({', '.join(names)})" if names else f"expected 3 values, got {width}"
+            )
+            pick = "; pick the two inputs and the label with --columns" if width > 3 else " (x1, x2, label)"
+            raise InputError(f"{line}: {what}{pick}")
+        names = names or ["x1", "x2", "label"]
+        return 3, f" ({', '.join(names)})", list(enumerate(names))
+    picks = [_column(c, names, width, where) for c in columns]
+    if len({i for i, _ in picks}) < len(picks):
+        raise InputError(f"--columns {','.join(columns)}: the two inputs and the label must be three different columns")
+    return width, f" ({', '.join(names)})" if names else "", picks
+
+
+def _column(wanted: str, names: list[str] | None, width: int, where: str) -> tuple[int, str]:
+    """(index, name) of a column given by header name or by position from 1."""
+    if wanted.isdigit():
+        if not 1 <= int(wanted) <= width:
+            raise InputError(f"--columns: there is no column {wanted} in {where}, which has {width} columns")
+        k = int(wanted) - 1
+        return k, names[k] if names else f"column {wanted}"
+    if names is None:
+        raise InputError(
+            f"--columns: {where} has no header row to find {wanted} in; give columns by position (1,2,3) instead"
+        )
+    matches = [k for k, name in enumerate(names) if name == wanted] or [
+        k for k, name in enumerate(names) if name.lower() == wanted.lower()
+    ]
+    if len(matches) != 1:
+        close = difflib.get_close_matches(wanted, names, n=1)
+        hint = f"; did you mean {close[0]}?" if close and not matches else ""
+        problem = "names two columns" if matches else "is not a column"
+        raise InputError(f"--columns: {wanted} {problem} of {where} (its header: {', '.join(names)}){hint}")
+    return matches[0], names[matches[0]]
 
 
 def _any_number(cells: list[str]) -> bool:
@@ -143,17 +193,22 @@ def _shown(label: float, first_of: dict) -> str:
     return "1" if label == 1.0 else "0" if "0" in first_of else "-1"
 
 
-def load_data(spec: str, samples: int | None, seed: int) -> Data:
-    """`moons` or `circles` with `samples` points (100 by default), or a CSV file (`-` for stdin)."""
+def load_data(spec: str, samples: int | None, seed: int, columns: list[str] | None = None) -> Data:
+    """`moons` or `circles` with `samples` points (100 by default), or a CSV file (`-` for stdin)
+    with `columns` picked by `read_csv`."""
     if spec in DATASETS:
+        if columns is not None:
+            raise InputError("--columns is for a CSV file; moons and circles have their own")
         return (moons if spec == "moons" else circles)(100 if samples is None else samples, seed)
     if samples is not None:
         raise InputError("--samples is for moons and circles; a CSV file trains on all its rows")
+    if not spec.strip():
+        raise InputError("--data needs moons, circles or the name of a CSV file (- for standard input)")
     if spec != "-" and not Path(spec).exists():
         close = difflib.get_close_matches(spec, DATASETS, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         raise InputError(f"--data {spec}: expected moons, circles or a CSV file, and there is no such file{hint}")
-    return read_csv(spec)
+    return read_csv(spec, columns)
 
 
 # ---- the network as one graph -------------------------------------------------------------------
@@ -176,7 +231,7 @@ class Network:
         params = model.parameters()
         for k, p in enumerate(params):
             p.label = f"p{k}"
-        x1, x2, y = Value(0.0, "x1"), Value(0.0, "x2"), Value(0.0, "y")
+        x1, x2, y = Value(0.0, label="x1"), Value(0.0, label="x2"), Value(0.0, label="y")
         score = model([x1, x2])
         hinge = (1 - y * score).relu()
         reg = ALPHA * sum(p * p for p in params)
@@ -270,22 +325,60 @@ class History:
     final_accuracy: float = math.nan
 
 
+class Training:
+    """Full-batch descent with the learning rate decaying from lr to lr/10 over the planned steps.
+
+    A Ctrl-C stops it after the last whole step, wherever it lands: `done` holds that step and
+    the parameters after it in one tuple, assigned at once, and `finish()` goes back to it.
+    """
+
+    def __init__(self, data: Data, hidden: list[int], lr: float, seed: int):
+        fits(hidden, len(data))
+        self.data, self.lr = data, lr
+        self.network, self.history = Network(hidden, seed), History()
+        self.done = (0, self.network.params)  # (steps finished, the parameters after them)
+        self.interrupted = False
+
+    @property
+    def steps(self) -> int:
+        """How many steps are finished."""
+        return self.done[0]
+
+    def run(self, steps: int, on_step=None) -> None:
+        """Take `steps` steps (or fewer, on Ctrl-C), calling `on_step(k, loss, accuracy)` after step k."""
+        network, history = self.network, self.history
+        try:
+            with np.errstate(all="ignore"):
+                for k in range(steps):
+                    loss, accuracy, grad = network.loss(self.data)
+                    _check(loss, k)
+                    params = network.params - self.lr * (1.0 - 0.9 * k / steps) * grad
+                    history.loss.append(loss)
+                    history.accuracy.append(accuracy)
+                    self.done = (k + 1, params)
+                    network.params = params
+                    if on_step is not None:
+                        on_step(k + 1, loss, accuracy)
+        except KeyboardInterrupt:
+            self.interrupted = True
+
+    def finish(self) -> None:
+        """Go back to the last whole step and measure the loss and accuracy there."""
+        k, self.network.params = self.done
+        del self.history.loss[k:], self.history.accuracy[k:]
+        with np.errstate(all="ignore"):
+            self.history.final_loss, self.history.final_accuracy, _ = self.network.loss(self.data, gradient=False)
+        _check(self.history.final_loss, k)
+
+
 def train(data: Data, hidden: list[int], steps: int, lr: float, seed: int, on_step=None) -> tuple[Network, History]:
-    """Full-batch descent with the rate decaying from lr to lr/10; `on_step(k, loss, accuracy)` after each."""
-    fits(hidden, len(data))
-    network, history = Network(hidden, seed), History()
-    with np.errstate(all="ignore"):
-        for k in range(steps):
-            loss, accuracy, grad = network.loss(data)
-            _check(loss, k)
-            history.loss.append(loss)
-            history.accuracy.append(accuracy)
-            network.params -= lr * (1.0 - 0.9 * k / steps) * grad
-            if on_step is not None:
-                on_step(k + 1, loss, accuracy)
-        history.final_loss, history.final_accuracy, _ = network.loss(data, gradient=False)
-        _check(history.final_loss, steps)
-    return network, history
+    """`Training` run for `steps` steps and finished; `on_step(k, loss, accuracy)` after each."""
+    training = Training(data, hidden, lr, seed)
+    training.run(steps, on_step)
+    if training.interrupted:
+        raise KeyboardInterrupt
+    training.finish()
+    return training.network, training.history
 
 
 def _check(loss: float, updates: int) -> None:

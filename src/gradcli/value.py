@@ -11,6 +11,11 @@ Each value keeps its op (a row of `ops.OPS`) and its one or two arguments; no cl
 A plain number used with values (`x * 2`, `1 - y`) is kept as it is, a constant with no grad.
 `backward()` orders the graph with loops, not recursion, so it works at any depth.
 
+micrograd's own idioms work too. `Value(data, (a, b), 'op')` makes a value with those children
+that passes nothing on until code sets its `_backward` (micrograd's way to add an op), and a
+subclass may call `super().__init__(data, _children, _op)`. `v._backward()` applies one value's
+chain rule from the op table (the lecture's pass by hand); `_prev` and `_op` are micrograd's.
+
 Gradients accumulate, as in micrograd and PyTorch: `backward()` adds d(self)/d(v) to `v.grad`
 for every value `v` in self's graph (self included), so calling it twice doubles every grad.
 Zero them between passes with `zero_grad()` (the whole graph) or `Module.zero_grad()` (a
@@ -19,8 +24,10 @@ network's parameters), as micrograd's training loop does.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import numbers
+from collections.abc import Iterable
 
 from .graph import Graph, Node
 from .ops import FUNCTIONS, OPS, Op
@@ -29,15 +36,27 @@ from .ops import FUNCTIONS, OPS, Op
 class Rule:
     """One op of the table, unpacked for the backward loop."""
 
-    __slots__ = ("op", "forward", "da", "db")
+    __slots__ = ("op", "forward", "da", "db", "micrograd")
 
     def __init__(self, op: Op):
         self.op, self.forward = op, op.forward
         self.da = op.derivs[0]
         self.db = op.derivs[1] if op.arity == 2 else None
+        self.micrograd = op.micrograd or op.symbol
 
 
 RULES = {name: Rule(op) for name, op in OPS.items()}
+
+
+class Custom:
+    """How a value made by micrograd's constructor, `Value(data, children, op)`, differentiates: its
+    op text and its `_backward` function (None: nothing, micrograd's default until code sets one).
+    The value keeps its children, a tuple of Values, in `_a`."""
+
+    __slots__ = ("op", "backward")
+
+    def __init__(self, op: str, backward=None):
+        self.op, self.backward = op, backward
 
 
 class Value:
@@ -45,15 +64,17 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "_rule", "_a", "_b", "_users")
 
-    def __init__(self, data, label: str = ""):
+    def __init__(self, data, _children=(), _op: str = "", label: str = ""):
         self.data = float(data)
         self.grad = 0.0
         self.label = label
         self._rule = self._a = self._b = None
         self._users = 0  # non-zero only while a pass is ordering the graph
+        if _children or _op:  # micrograd's constructor: the children and op of a user-defined operation
+            self._rule, self._a = Custom(str(_op)), _children_of(_children)
 
     # Arithmetic with numbers on either side (+ - * / **, unary -, abs) and the functions
-    # (relu tanh sigmoid exp log sqrt sin cos tan) are made from the op table below the class.
+    # (relu tanh sigmoid exp log sqrt sin cos tan, pow max min) are made from the op table below the class.
 
     def backward(self) -> None:
         """Add d(self)/d(v) to `v.grad` for every value `v` in self's graph (see the module doc)."""
@@ -72,15 +93,47 @@ class Value:
         for v in graph_order([self]):
             v.grad = 0.0
 
-    # micrograd's internals, for code that walks the graph itself (such as its lecture's draw_dot)
+    # micrograd's internals, for code that walks the graph itself (its lecture's draw_dot and
+    # step-by-step backward pass, other people's operations)
 
     @property
     def _prev(self) -> set:
-        return {a for a in _args(self) if a.__class__ is Value}
+        """The values this one was computed from; a number shows as a new Value (a constant), but
+        for a number exponent, which micrograd writes in the op (`**2`)."""
+        rule = self._rule
+        if rule.__class__ is Rule and "{y}" in rule.micrograd and self._b.__class__ is float:
+            return {self._a}
+        return set(_children_of(_args(self)))
 
     @property
     def _op(self) -> str:
-        return "" if self._rule is None else self._rule.op.symbol
+        """The op as micrograd writes it (`+`, `ReLU`, `**2`), or the text given to the constructor."""
+        rule = self._rule
+        if rule is None:
+            return ""
+        if rule.__class__ is Custom:
+            return rule.op
+        if "{y}" not in rule.micrograd:
+            return rule.micrograd
+        b = self._b
+        return rule.micrograd.format(y=_number(b)) if b.__class__ is float else rule.op.symbol
+
+    @property
+    def _backward(self):
+        """This value's step of the chain rule, `child.grad += d(self)/d(child) * self.grad` for each
+        child (from the op table), as a function of no arguments; or the function code set."""
+        rule = self._rule
+        if rule is None:
+            return _nothing
+        if rule.__class__ is Custom:
+            return rule.backward or _nothing
+        return functools.partial(_step, self)
+
+    @_backward.setter
+    def _backward(self, function) -> None:
+        if self._rule.__class__ is not Custom:  # the value keeps its children and op, and takes the function
+            self._rule, self._a, self._b = Custom(self._op), tuple(self._prev), None
+        self._rule.backward = function
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -88,6 +141,32 @@ class Value:
 
 
 _new = object.__new__  # a computed value is made field by field, inline: the hottest path
+
+
+def _nothing() -> None:
+    """The step of a value that passes nothing on: a leaf, or a user-defined op without a `_backward`."""
+
+
+def _children_of(children) -> tuple:
+    """micrograd's `_children` as a tuple of distinct Values (a number becomes a constant Value)."""
+    usage = "Value(data, _children=(), _op='', label=''): _children must be Values"
+    if isinstance(children, str):
+        raise TypeError(f"{usage}, not {children!r} (a label is given as label={children!r})")
+    if not isinstance(children, Iterable):
+        raise TypeError(f"{usage}, such as (a, b), not {children!r}")
+    kept = {}
+    for child in children:
+        if isinstance(child, numbers.Real):
+            child = Value(child)
+        elif not isinstance(child, Value):
+            raise TypeError(f"{usage}, not {child!r}")
+        kept[child] = None
+    return tuple(kept)
+
+
+def _number(x: float) -> str:
+    """A number as micrograd's `_op` shows an exponent: `2`, `-1`, `0.5`."""
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
 
 
 def _operand(x):
@@ -99,7 +178,7 @@ def _operand(x):
     return None, None
 
 
-def _binary(name: str, dunder: str, reflected: bool = False):
+def _binary(name: str, method_name: str, reflected: bool = False):
     """The method for `self <op> other`, or `other <op> self` when reflected."""
     rule = RULES[name]
     forward = rule.forward
@@ -132,7 +211,7 @@ def _binary(name: str, dunder: str, reflected: bool = False):
         v._users = 0
         return v
 
-    method.__name__ = f"__{'r' if reflected else ''}{dunder}__"
+    method.__name__ = method_name
     return method
 
 
@@ -158,10 +237,13 @@ def _unary(name: str, method_name: str):
 
 
 for _name, _dunder in [("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "truediv"), ("pow", "pow")]:
-    setattr(Value, f"__{_dunder}__", _binary(_name, _dunder))
-    setattr(Value, f"__r{_dunder}__", _binary(_name, _dunder, reflected=True))
+    setattr(Value, f"__{_dunder}__", _binary(_name, f"__{_dunder}__"))
+    setattr(Value, f"__r{_dunder}__", _binary(_name, f"__r{_dunder}__", reflected=True))
 for _name, _method in [("neg", "__neg__"), ("abs", "__abs__")] + [(f, f) for f in FUNCTIONS if OPS[f].arity == 1]:
     setattr(Value, _method, _unary(_name, _method))
+for _name in (f for f, op in FUNCTIONS.items() if OPS[op].arity == 2):  # x.pow(2), x.max(y), x.min(y)
+    setattr(Value, _name, _binary(FUNCTIONS[_name], _name))
+    getattr(Value, _name).__doc__ = f"{_name}(self, other), a new Value."
 
 
 def _domain(rule: Rule, exc: Exception, *args) -> Exception:
@@ -177,7 +259,11 @@ def _domain(rule: Rule, exc: Exception, *args) -> Exception:
 
 
 def _args(v: Value) -> tuple:
-    return () if v._a is None else (v._a,) if v._b is None else (v._a, v._b)
+    """v's arguments: Values and numbers for an op of the table, the Values given to micrograd's constructor."""
+    a = v._a
+    if a is None or a.__class__ is tuple:
+        return a or ()
+    return (a,) if v._b is None else (a, v._b)
 
 
 # ---- the backward pass: Kahn's algorithm, with the count of users kept on each value -----------
@@ -185,7 +271,8 @@ def _args(v: Value) -> tuple:
 # A walk from the output counts, in each value's `_users`, how many values of the graph use it
 # (the output counts one use, by the caller). Going back from the output, a value is released
 # once its last user has passed its gradient on: reverse topological order, with no recursion,
-# set or sort, and every count back at 0 at the end.
+# set or sort, and every count back at 0 at the end. An argument is a Value (or a subclass), a
+# number (a float: a constant), or, for a value made by micrograd's constructor, a tuple of Values.
 
 
 def _count_users(found: list[Value], stale: list) -> None:
@@ -193,19 +280,29 @@ def _count_users(found: list[Value], stale: list) -> None:
     Each grad already there goes to `stale` as (value, grad) and is zeroed, so that the pass
     computes d(output)/d(v) alone and adds it back at the end."""
     found[0]._users = 1
+    push, number, children = found.append, float, tuple  # locals: the loop's fastest lookups
     for v in found:  # the list grows as it goes: a breadth-first walk
         if v.grad:
             stale.append((v, v.grad))
             v.grad = 0.0
         a, b = v._a, v._b
-        if a.__class__ is Value:
-            if not a._users:
-                found.append(a)
-            a._users += 1
-        if b.__class__ is Value:
+        if b is None:
+            if a is None:  # a leaf
+                continue
+            if a.__class__ is children:  # made by micrograd's constructor
+                for c in a:
+                    if not c._users:
+                        push(c)
+                    c._users += 1
+                continue
+        elif b.__class__ is not number:
             if not b._users:
-                found.append(b)
+                push(b)
             b._users += 1
+        if a.__class__ is not number:
+            if not a._users:
+                push(a)
+            a._users += 1
 
 
 def _restore(found: list[Value], stale: list) -> None:
@@ -228,7 +325,7 @@ def graph_order(outputs) -> list[Value]:
         elif v not in seen:
             seen.add(v)
             stack.append((v, True))
-            stack.extend((a, False) for a in reversed(_args(v)) if a.__class__ is Value and a not in seen)
+            stack.extend((a, False) for a in reversed(_args(v)) if isinstance(a, Value) and a not in seen)
     return order
 
 
@@ -236,12 +333,13 @@ def _backpropagate(out: Value) -> None:
     """The chain rule from `out` (counted by `_count_users`), releasing values as in Kahn's order.
 
     Each value passes its grad to its arguments with the local derivatives of the op table:
-    `arg.grad += d(value)/d(arg) * value.grad`. A number argument gets nothing.
+    `arg.grad += d(value)/d(arg) * value.grad` (this loop inlines `_step`, one value's share). A
+    number argument gets nothing. A value made by micrograd's constructor runs its own `_backward`.
     """
     out._users = 0
     out.grad = 1.0
     ready = [out]
-    pop, push = ready.pop, ready.append
+    pop, push, number, children = ready.pop, ready.append, float, tuple  # locals: the loop's fastest lookups
     v = out
     try:
         while ready:
@@ -250,11 +348,19 @@ def _backpropagate(out: Value) -> None:
             if rule is None:
                 continue
             g, a, b = v.grad, v._a, v._b
-            if b is None:  # one argument
+            if b is None:
+                if a.__class__ is children:  # made by micrograd's constructor
+                    if rule.backward is not None:
+                        rule.backward()
+                    for c in a:
+                        c._users -= 1
+                        if not c._users:
+                            push(c)
+                    continue
                 a.grad += rule.da(a.data, v.data) * g
-            elif b.__class__ is not Value:  # value <op> number
+            elif b.__class__ is number:  # value <op> number
                 a.grad += rule.da(a.data, b, v.data) * g
-            elif a.__class__ is not Value:  # number <op> value: release b as the one argument
+            elif a.__class__ is number:  # number <op> value: release b as the one argument
                 b.grad += rule.db(a, b.data, v.data) * g
                 a = b
             else:
@@ -268,8 +374,32 @@ def _backpropagate(out: Value) -> None:
             if not a._users:
                 push(a)
     except (ArithmeticError, ValueError) as exc:
-        shown = " and ".join(repr(a.data if a.__class__ is Value else a) for a in _args(v))
-        raise type(exc)(f"the derivative of {v._rule.op.name} is infinite or undefined at {shown}") from None
+        if v._rule.__class__ is Custom:  # the user's own function: its error as it is
+            raise
+        raise _undefined(v, exc) from None
+
+
+def _step(v: Value) -> None:
+    """One value's step of the chain rule (micrograd's `v._backward()`): add
+    d(v)/d(arg) * v.grad to the grad of each Value argument, with the op table's derivatives."""
+    rule, g, a, b = v._rule, v.grad, v._a, v._b
+    try:
+        if b is None:
+            a.grad += rule.da(a.data, v.data) * g
+        elif b.__class__ is float:
+            a.grad += rule.da(a.data, b, v.data) * g
+        elif a.__class__ is float:
+            b.grad += rule.db(a, b.data, v.data) * g
+        else:
+            a.grad += rule.da(a.data, b.data, v.data) * g
+            b.grad += rule.db(a.data, b.data, v.data) * g
+    except (ArithmeticError, ValueError) as exc:
+        raise _undefined(v, exc) from None
+
+
+def _undefined(v: Value, exc: Exception) -> Exception:
+    shown = " and ".join(repr(a.data if isinstance(a, Value) else a) for a in _args(v))
+    return type(exc)(f"the derivative of {v._rule.op.name} is infinite or undefined at {shown}")
 
 
 # ---- the bridge to gradcli's Graph -------------------------------------------------------------
@@ -281,7 +411,8 @@ def to_graph(*outputs: Value) -> tuple[Graph, list[float], list[float]]:
     Values become nodes in topological order and numbers become constants. A leaf value is a
     variable and a labelled computed value a named node, under its label; a label used twice
     gets a suffix (`a_2`), and an unlabelled leaf a fresh name (`v1`, `v2`, ...). The last
-    output is the graph's output.
+    output is the graph's output. A value made by micrograd's constructor keeps its op text as
+    the node's op: such a graph can be drawn, not run by the engine.
     """
     order = graph_order(outputs)
     nodes, values, grads, index = [], [], [], {}
@@ -296,12 +427,13 @@ def to_graph(*outputs: Value) -> tuple[Graph, list[float], list[float]]:
         return len(nodes) - 1
 
     for v in order:
-        args = tuple(index[a] if a.__class__ is Value else add("const", (), None, a, 0.0, a) for a in _args(v))
-        leaf = v._rule is None
+        args = tuple(index[a] if isinstance(a, Value) else add("const", (), None, a, 0.0, a) for a in _args(v))
+        leaf = not args
         name = v.label or (next(fresh) if leaf else None)
         if name is not None:
             name = next(n for n in _suffixed(name) if n not in graph.named and n not in graph.variables)
-        index[v] = add("var" if leaf else v._rule.op.name, args, name, v.data, v.grad)
+        op = "var" if leaf else v._rule.op.name if v._rule.__class__ is Rule else v._op
+        index[v] = add(op, args, name, v.data, v.grad)
         if name is not None:
             (graph.variables if leaf else graph.named)[name] = index[v]
     graph.output = index[outputs[-1]]
@@ -313,12 +445,3 @@ def _suffixed(name: str):
     yield name
     for k in itertools.count(2):
         yield f"{name}_{k}"
-
-
-def draw_dot(value: Value, rankdir: str = "LR", precision: int = 4):
-    """The graph of `value` as a `graphviz.Digraph`: the same picture as `gradcli graph`."""
-    from .views.dot import digraph
-
-    graph, values, grads = to_graph(value)
-    depends = [node.op != "const" for node in graph.nodes]  # every value has a grad, a number none
-    return digraph(graph, values, grads, rankdir=rankdir, precision=precision, depends=depends)

@@ -20,7 +20,12 @@ PLOT_FORMATS = ("png", "svg", "pdf")
     default="moons",
     show_default=True,
     metavar="moons|circles|FILE.csv",
-    help="A generated data set, or a CSV file with columns x1, x2, label (-1/1 or 0/1); '-' reads stdin.",
+    help="A generated data set, or a CSV file: two inputs and a label (-1/1 or 0/1), in that order; '-' reads stdin.",
+)
+@click.option(
+    "--columns",
+    metavar="X1,X2,LABEL",
+    help="The CSV's input and label columns, by header name or by position (1,2,3).",
 )
 @click.option("--samples", type=click.IntRange(min=2), help="Points to generate for moons or circles.  [default: 100]")
 @click.option("--hidden", default="16,16", show_default=True, metavar="N,N", help="Hidden layer sizes ('' for none).")
@@ -30,12 +35,12 @@ PLOT_FORMATS = ("png", "svg", "pdf")
 @click.option("--plot", metavar="FILE.png", help="Draw the decision boundary and training curves (.png, .svg, .pdf).")
 @format_option("table", "json")
 @precision_option
-def command(spec, samples, hidden, steps, rate, seed, plot, fmt, precision):
+def command(spec, columns, samples, hidden, steps, rate, seed, plot, fmt, precision):
     """Train an MLP on 2-D points with micrograd's demo recipe.
 
     Max-margin (SVM) loss with L2 regularisation, full-batch gradient descent with the
     learning rate decaying linearly to a tenth. The network's graph is built once and run
-    over all the samples at a time.
+    over all the samples at a time. Ctrl-C stops after the last whole step and reports it.
 
     \b
     Examples:
@@ -43,19 +48,23 @@ def command(spec, samples, hidden, steps, rate, seed, plot, fmt, precision):
       gradcli train --data moons --plot boundary.png
       gradcli train --data circles --samples 200 --hidden 8,8 --steps 200
       gradcli train --data points.csv --format json
+      gradcli train --data points.csv --columns x,y,label
     """
-    from ..train import load_data, train
+    from ..train import Training, load_data
 
     sizes = hidden_sizes(hidden)
     lr = parse_number(rate, "--lr")
     if lr <= 0:
         raise InputError(f"--lr must be positive (got {rate})")
     plot_format = _plot_format(plot) if plot else None
-    data = load_data(spec, samples, seed)
+    data = load_data(spec, samples, seed, column_names(columns) if columns is not None else None)
+    training = Training(data, sizes, lr, seed)
     try:
-        network, history = _train_with_bar(train, data, sizes, steps, lr, seed, bar=fmt == "table")
-    except KeyboardInterrupt:
-        raise Interrupted("interrupted during training; nothing was written") from None
+        _run_with_bar(training, steps, bar=fmt == "table")
+    except KeyboardInterrupt:  # while the progress bar was set up or taken down: the steps done stand
+        training.interrupted = True
+    training.finish()
+    network, history = training.network, training.history
     if plot:
         from ..output import write_atomic
         from ..views.boundary import png
@@ -71,6 +80,18 @@ def command(spec, samples, hidden, steps, rate, seed, plot, fmt, precision):
         stdout_console().print(train_report(data, network, history, lr, precision))
     if plot:
         click.echo(f"wrote {plot}", err=True)
+    if training.interrupted:
+        done = training.steps
+        where = f"after step {done} of {steps}" if done else f"before step 1 of {steps} finished"
+        raise Interrupted(f"interrupted {where}; the report shows {'that state' if done else 'the untrained network'}")
+
+
+def column_names(text: str) -> list[str]:
+    """`x,y,label` -> ["x", "y", "label"]: the two inputs and the label."""
+    names = [name.strip() for name in text.split(",")]
+    if len(names) != 3 or not all(names):
+        raise InputError(f"--columns {text}: expected the two input columns and the label column, such as x1,x2,label")
+    return names
 
 
 def hidden_sizes(text: str) -> list[int]:
@@ -92,13 +113,14 @@ def _plot_format(path: str) -> str:
     return fmt
 
 
-def _train_with_bar(train, data, sizes, steps, lr, seed, bar: bool):
-    """Train, with a progress bar on stderr when it is a terminal (and the output a table)."""
+def _run_with_bar(training, steps: int, bar: bool) -> None:
+    """Run the steps, with a progress bar on stderr when it is a terminal (and the output a table)."""
     from rich.console import Console
 
     err = Console(stderr=True)
     if not (bar and err.is_terminal):
-        return train(data, sizes, steps, lr, seed)
+        training.run(steps)
+        return
     from ..views.fmt import number
     from ..views.train import progress_bar
 
@@ -108,4 +130,4 @@ def _train_with_bar(train, data, sizes, steps, lr, seed, bar: bool):
         def show(k: int, loss: float, accuracy: float) -> None:
             progress.update(task, completed=k, loss=number(loss), accuracy=f"{accuracy:.0%}")
 
-        return train(data, sizes, steps, lr, seed, on_step=show)
+        training.run(steps, show)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def eval_record(run: Run) -> dict:
-    """The JSON record of SPEC section 3 as a dict (for Python callers; the CLI streams `eval_json`)."""
+    """The JSON record of `eval` (docs/json.md) as a dict (for Python callers; the CLI streams `eval_json`)."""
     return _eval_head(run) | {
         "nodes": [
             {

@@ -32,11 +32,9 @@ def eval_table(run: Run, precision: int = 4, unnamed: bool = False, limit: int =
     left_out = len(rows) - limit if limit and len(rows) > limit else 0
     if left_out:
         rows = rows[: limit // 2] + [None] + rows[len(rows) - (limit - limit // 2) :]
-        table.caption = "--limit 0 shows every row"
-        table.caption_justify = "left"
     for i in rows:
         if i is None:
-            table.add_row("...", "", f"{left_out:,} rows left out", "", "", style="dim")
+            table.add_row("...", "", f"{left_out:,} rows left out\n(--limit 0 shows all)", "", "", style="dim")
             continue
         kind = graph.nodes[i].op
         style = "cyan" if kind == "var" else "bold green" if i == run.output else None
