@@ -12,7 +12,6 @@ the engine runs it over all the samples at a time, with numpy arrays as node val
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import math
 import random
@@ -26,6 +25,7 @@ from .errors import EvalError, InputError
 from .nn import MLP
 from .ops import array_ops
 from .program import read_source
+from .suggest import did_you_mean
 from .value import Value, to_graph
 
 ALPHA = 1e-4  # L2 regularisation strength, as in micrograd's demo
@@ -79,7 +79,8 @@ def _shuffled(x1, x2, y, seed: int, noise: float, name: str) -> Data:
 def read_csv(path: str) -> Data:
     """Columns x1, x2, label (labels -1/1 or 0/1, 0 read as -1), an optional header; `-` is stdin."""
     where = "standard input" if path == "-" else path
-    reader = csv.reader(io.StringIO(read_source(None, path, kind="CSV text")), strict=True)
+    text = io.StringIO(read_source(None, path, kind="CSV text"), newline=None)  # \r, \r\n or \n ends a line
+    reader = csv.reader(text, strict=True)
     points, labels = [], []
     first_of = {}  # label convention ("-1" or "0") -> the line that first used it
     try:
@@ -149,8 +150,7 @@ def load_data(spec: str, samples: int | None, seed: int) -> Data:
     if samples is not None:
         raise InputError("--samples is for moons and circles; a CSV file trains on all its rows")
     if spec != "-" and not Path(spec).exists():
-        close = difflib.get_close_matches(spec, DATASETS, n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
+        hint = did_you_mean(spec, DATASETS)
         raise InputError(f"--data {spec}: expected moons, circles or a CSV file, and there is no such file{hint}")
     return read_csv(spec)
 
