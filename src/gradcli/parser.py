@@ -225,7 +225,9 @@ def table_json(lark: Lark, key: str) -> str:
     data, memo = lark.memo_serialize([TerminalDef, Rule])
     data["options"] |= {"lexer": "gradcli", "transformer": None}
     data["parser"]["lexer_conf"]["lexer_type"] = "gradcli"
-    return json.dumps({"key": key, "lark": lark_version, "data": data, "memo": memo}, sort_keys=True)
+    grammar = hashlib.sha256(lark.source_grammar.encode()).hexdigest()
+    record = {"key": key, "grammar": grammar, "lark": lark_version, "data": data, "memo": memo}
+    return json.dumps(record, sort_keys=True)
 
 
 def _shipped_table() -> str | None:
