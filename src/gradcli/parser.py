@@ -57,10 +57,16 @@ class _Lexer(Lexer):
     Lark's own lexers spend several calls per token matching terminals and counting lines; this
     one is a single `finditer` pass, and its tokens carry character offsets only (spans and error
     messages use offsets). Lark's LALR parser takes these tokens as it takes its own.
+
+    The tokens come from C iterators (`filter` over `map`), not a generator: a generator still
+    suspended when the parse fails is closed by the collector, and out of memory Python then
+    prints "Exception ignored in: <generator ...>" with a traceback. The iterator also holds a
+    reserve of memory, freed the moment a failing parse lets go of it: out of memory, the clean-up
+    that follows needs a little (without it, Python can loop for ever inside its unwinding).
     """
 
     __future_interface__ = 2  # lex(lexer_state, parser_state), the text being a lark TextSlice
-    running = None  # the token generator of the parse under way: _parse closes it when the parse ends
+    RESERVE = 2**21  # bytes: more than the 1 MiB block Python's allocator asks the system for
 
     def __init__(self, conf):
         # Lark's basic lexer tries terminals in this order; the first alternative that matches wins.
@@ -72,25 +78,31 @@ class _Lexer(Lexer):
         self.ignore = frozenset(conf.ignore)
 
     def lex(self, state, parser_state):
-        _Lexer.running = tokens = self._tokens(state.text.text, state.text.start, state.text.end)
-        return tokens
+        text = state.text
+        return filter(None, map(_token_maker(self.ignore), self.regex.finditer(text.text, text.start, text.end)))
 
-    def _tokens(self, text: str, start: int, end: int):
-        ignore, new = self.ignore, str.__new__
-        for match in self.regex.finditer(text, start, end):
-            kind = match.lastgroup
-            if kind in ignore:
-                continue
-            if kind is None:
-                offset = match.start()
-                line = text.count("\n", 0, offset) + 1
-                raise UnexpectedCharacters(text, offset, line, offset - text.rfind("\n", 0, offset))
-            # Token(kind, value, start, ..., end) without its two Python-level constructor calls.
-            value = match.group()
-            token = new(Token, value)
-            token.type, token.value, token.start_pos, token.end_pos = kind, value, match.start(), match.end()
-            token.line = token.column = token.end_line = token.end_column = None
-            yield token
+
+def _token_maker(ignore: frozenset, new=str.__new__):
+    """The function from a regex match to its token (None for white space and comments)."""
+    reserve = bytearray(_Lexer.RESERVE)
+
+    def token(match):
+        kind = match.lastgroup
+        if kind in ignore:
+            return None
+        if kind is None:
+            text, offset = match.string, match.start()
+            line = text.count("\n", 0, offset) + 1
+            raise UnexpectedCharacters(text, offset, line, offset - text.rfind("\n", 0, offset))
+        # Token(kind, value, start, ..., end) without its two Python-level constructor calls.
+        value = match.group()
+        token = new(Token, value)
+        token.type, token.value, token.start_pos, token.end_pos = kind, value, match.start(), match.end()
+        token.line = token.column = token.end_line = token.end_column = None
+        return token
+
+    token.reserve = reserve  # lives as long as the iterator that calls `token`
+    return token
 
 
 def _binary(op: str):
@@ -367,9 +379,6 @@ def _parse(text: str, lark: Lark, builder: _Builder) -> Graph:
         finally:
             nodes, statements = builder.nodes, builder.statements
             builder.reset("")
-            tokens, _Lexer.running = _Lexer.running, None
-            if tokens is not None:  # now, not when the collector finds it (a MemoryError then is only printed)
-                tokens.close()
         if not statements:
             raise InputError("the program is empty: write an expression such as L = (a*b + c)*f")
         return _link(text, nodes, statements)
