@@ -228,11 +228,10 @@ def test_a_ten_megabyte_argument_makes_a_short_message(argv):
 @pytest.mark.timeout(300)
 def test_out_of_memory_while_parsing_is_one_clean_line_and_never_a_hang(tmp_path):
     """With the address space limited, parsing runs out of memory at some point: whichever, the
-    one clean line. Before, the lexer was a generator that the failing parse left to the collector,
-    whose close failed too: "Exception ignored in: <generator object _Lexer.lex ...>" (8 runs in 10
-    at 66 MB). Holding the generator to close it later made Python loop for ever in its own
-    clean-up (2 runs in 10): the token iterator now carries a reserve of memory that is freed
-    when the failing parse lets go of it."""
+    one clean line. Before, the lexer was a generator, closed when the failure let go of it; out of
+    memory that close failed too: "Exception ignored in: <generator object _Lexer.lex ...>" (8 runs
+    in 10 at 66 MB). Holding on to the generator to close it later is no cure: then nothing is freed
+    as the failure unwinds, and Python can loop for ever in its own clean-up (2 runs in 10)."""
     path = tmp_path / "big.grad"
     path.write_text("x = 0.5\n" + "x = x*1.0001 + 0.01\n" * 60_000)
     out_of_memory = 0

@@ -59,14 +59,12 @@ class _Lexer(Lexer):
     messages use offsets). Lark's LALR parser takes these tokens as it takes its own.
 
     The tokens come from C iterators (`filter` over `map`), not a generator: a generator still
-    suspended when the parse fails is closed by the collector, and out of memory Python then
-    prints "Exception ignored in: <generator ...>" with a traceback. The iterator also holds a
-    reserve of memory, freed the moment a failing parse lets go of it: out of memory, the clean-up
-    that follows needs a little (without it, Python can loop for ever inside its unwinding).
+    suspended when the parse fails is closed when the failure lets go of it, and out of memory
+    that close fails too, which Python can only print ("Exception ignored in: <generator ...>",
+    a traceback). An iterator written in C is freed without running any code.
     """
 
     __future_interface__ = 2  # lex(lexer_state, parser_state), the text being a lark TextSlice
-    RESERVE = 2**21  # bytes: more than the 1 MiB block Python's allocator asks the system for
 
     def __init__(self, conf):
         # Lark's basic lexer tries terminals in this order; the first alternative that matches wins.
@@ -75,16 +73,15 @@ class _Lexer(Lexer):
         )
         named = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
         self.regex = re.compile(named + "|(?s:.)")  # the unnamed last resort: any other character
-        self.ignore = frozenset(conf.ignore)
+        self.token = _token_maker(frozenset(conf.ignore))
 
     def lex(self, state, parser_state):
         text = state.text
-        return filter(None, map(_token_maker(self.ignore), self.regex.finditer(text.text, text.start, text.end)))
+        return filter(None, map(self.token, self.regex.finditer(text.text, text.start, text.end)))
 
 
 def _token_maker(ignore: frozenset, new=str.__new__):
     """The function from a regex match to its token (None for white space and comments)."""
-    reserve = bytearray(_Lexer.RESERVE)
 
     def token(match):
         kind = match.lastgroup
@@ -101,7 +98,6 @@ def _token_maker(ignore: frozenset, new=str.__new__):
         token.line = token.column = token.end_line = token.end_column = None
         return token
 
-    token.reserve = reserve  # lives as long as the iterator that calls `token`
     return token
 
 
