@@ -17,7 +17,7 @@ import pytest
 from conftest import run_cli
 from gradcli.cli import cli
 
-# ---- variables named like options -----------------------------------------------------------------
+# ---- variables named like options, and option typos ----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -45,33 +45,7 @@ from gradcli.cli import cli
             "--all is an option of eval and takes no value, so '3' is not its value; "
             "to bind a variable named all, write --set all=3",
         ),
-    ],
-)
-def test_a_variable_named_like_an_option_is_bound_with_set(argv, message):
-    result = run_cli(*argv)
-    assert (result.exit_code, result.stderr) == (2, f"error: {message}\n")
-
-
-def test_the_set_binding_the_message_suggests_works():
-    result = run_cli("step", "L=lr*x", "--lr", "0.5", "--x", "1", "--set", "lr=2")
-    assert result.exit_code == 0
-    assert "L: 2.0000 -> 0.0000" in result.stdout
-    result = run_cli("eval", "y = all*2", "--set", "all=3", "--all", "--format", "json")
-    assert result.exit_code == 0 and '"value": 6.0' in result.stdout
-
-
-def test_the_graph_note_binds_an_option_named_variable_with_set():
-    result = run_cli("graph", "L = out*b", "--b", "1")
-    assert result.exit_code == 0
-    assert result.stderr == "note: unbound: out; drawing the bare structure (bind --set out=VALUE for data and grad)\n"
-
-
-# ---- option typos ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "argv,message",
-    [
+        # an unknown --NAME close to an option and to no variable
         (
             ["eval", "y=a*2", "--precison", "3", "--a", "1"],
             "--precison is not an option of eval nor a variable; did you mean --precision? (its variables: a)",
@@ -93,9 +67,23 @@ def test_the_graph_note_binds_an_option_named_variable_with_set():
         (["eval", "y=a*2", "--zzz", "1", "--a", "1"], "zzz is not a variable of the program (its variables: a)"),
     ],
 )
-def test_an_option_typo_suggests_the_option(argv, message):
+def test_a_variable_named_like_an_option_or_an_option_typo(argv, message):
     result = run_cli(*argv)
     assert (result.exit_code, result.stderr) == (2, f"error: {message}\n")
+
+
+def test_the_set_binding_the_message_suggests_works():
+    result = run_cli("step", "L=lr*x", "--lr", "0.5", "--x", "1", "--set", "lr=2")
+    assert result.exit_code == 0
+    assert "L: 2.0000 -> 0.0000" in result.stdout
+    result = run_cli("eval", "y = all*2", "--set", "all=3", "--all", "--format", "json")
+    assert result.exit_code == 0 and '"value": 6.0' in result.stdout
+
+
+def test_the_graph_note_binds_an_option_named_variable_with_set():
+    result = run_cli("graph", "L = out*b", "--b", "1")
+    assert result.exit_code == 0
+    assert result.stderr == "note: unbound: out; drawing the bare structure (bind --set out=VALUE for data and grad)\n"
 
 
 def test_a_variable_that_looks_like_an_option_typo_is_still_a_variable():
