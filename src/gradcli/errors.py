@@ -60,12 +60,6 @@ class BindingError(InputError):
     options: frozenset[str] = frozenset()
     command = "this command"
 
-    def __str__(self) -> str:
-        return self.message()
-
-    def message(self) -> str:
-        raise NotImplementedError
-
 
 class UnboundVariable(BindingError):
     """Variables that were never bound; `names` lists every one."""
@@ -74,7 +68,7 @@ class UnboundVariable(BindingError):
         self.names = names
         super().__init__(names)
 
-    def message(self) -> str:
+    def __str__(self) -> str:
         names = self.names
         clash = [f"--{n}" for n in names[:SHOWN] if n in self.options]
         why = (
@@ -94,7 +88,7 @@ class UnknownVariable(BindingError):
         self.name, self.variables, self.computed = name, variables, computed
         super().__init__(name)
 
-    def message(self) -> str:
+    def __str__(self) -> str:
         name, listed = shorten(self.name), f"(its variables: {listing(self.variables)})"
         if self.computed:
             return f"{name} is computed by the program, not a variable {listed}"

@@ -239,6 +239,7 @@ def table_json(lark: Lark, key: str) -> str:
 
 
 def _shipped_table() -> str | None:
+    """The parse table shipped beside the grammar, or None when it is missing."""
     try:
         return _shipped(TABLE)
     except OSError:
@@ -320,8 +321,8 @@ def _syntax_error(text: str, err: UnexpectedInput) -> ParseError:
     shown = "a new statement" if token.type == "SEP" else repr(shorten(token.value, 20))
     before = _token_before(err)
     if before is not None and before.end_pos == offset and before.type == "NUMBER" and token.type in ("NAME", "LPAR"):
-        rest = shorten(token.value, 20) if token.type == "NAME" else "(...)"
         word = shorten(token.value, 20)
+        rest = word if token.type == "NAME" else "(...)"
         return _error(text, offset, f"unexpected {word}; did you mean {shorten(before.value, 20)}*{rest}?")
     if before is not None and before.type == "NAME" and before.value in FUNCTIONS and token.type in ("NAME", "NUMBER"):
         return _error(text, offset, f"unexpected {shown}; write {before.value}({shorten(token.value, 20)})")

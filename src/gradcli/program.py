@@ -99,10 +99,8 @@ def output_node(graph: Graph, of: str | None, option: str = "--of") -> int:
     index = graph.named.get(of, graph.variables.get(of))
     if index is None:
         names = list(graph.variables) + [n for n in graph.named if n not in graph.variables]
-        of = shorten(of)
-        raise InputError(
-            f"{option} {of}: no node is named {of}{did_you_mean(of, names)} (named nodes: {listing(names)})"
-        )
+        hint, of = did_you_mean(of, names), shorten(of)
+        raise InputError(f"{option} {of}: no node is named {of}{hint} (named nodes: {listing(names)})")
     return index
 
 
