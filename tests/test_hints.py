@@ -86,6 +86,20 @@ def test_the_graph_note_binds_an_option_named_variable_with_set():
     assert result.stderr == "note: unbound: out; drawing the bare structure (bind --set out=VALUE for data and grad)\n"
 
 
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["train", "--setps", "3"], "no such option: --setps; did you mean --steps?"),  # click listed three
+        (["train", "--hiden=3"], "no such option: --hiden; did you mean --hidden?"),
+        (["--verison"], "no such option: --verison; did you mean --version?"),
+        (["train", "--zzz"], "no such option: --zzz"),
+    ],
+)
+def test_an_option_typo_of_a_command_without_a_program_suggests_one_option(argv, message):
+    result = run_cli(*argv)
+    assert (result.exit_code, result.stderr) == (2, f"error: {message}\n")
+
+
 def test_a_variable_that_looks_like_an_option_typo_is_still_a_variable():
     result = run_cli("eval", "y = fromat*2", "--fromat", "1", "--format", "json")
     assert result.exit_code == 0 and '"value": 2.0' in result.stdout

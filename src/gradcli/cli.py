@@ -12,6 +12,7 @@ import os
 import pkgutil
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -49,6 +50,25 @@ class LazyGroup(click.Group):
             hint = did_you_mean(name, names) or f" (commands: {', '.join(names)})"
             raise InputError(f"no such command {shorten(name)!r}{hint}")
         return super().resolve_command(ctx, args)
+
+    def parse_args(self, ctx, args):
+        with _suggesting_options():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        with _suggesting_options():  # a command's options are parsed as the group invokes it
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _suggesting_options():
+    """click's "no such option" with gradcli's suggestion (click's own lists several names)."""
+    try:
+        yield
+    except click.NoSuchOption as exc:
+        options = [o for p in exc.ctx.command.get_params(exc.ctx) for o in p.opts] if exc.ctx else []
+        hint = did_you_mean(exc.option_name, options)
+        raise InputError(f"no such option: {shorten(exc.option_name)}{hint}") from None
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
