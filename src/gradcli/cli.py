@@ -241,8 +241,10 @@ def echo_json(record: dict) -> None:
 
 
 def _error(message: str) -> None:
+    # Each line is cut to a bound, whatever a message quotes (a path, a value click names in full).
     # Input text quoted in a message never reaches the terminal as control characters (escape
     # sequences); a tab becomes one space, so that a caret under a column stays in place.
+    message = "\n".join(shorten(line, 500) for line in message.split("\n"))
     message = "".join(c if c.isprintable() or c == "\n" else " " if c == "\t" else "?" for c in message)
     first, _, rest = message.partition("\n")
     click.echo(click.style("error:", fg="red", bold=True) + f" {first}", err=True)
