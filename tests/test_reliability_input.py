@@ -221,7 +221,6 @@ def test_a_long_name_in_the_program_makes_a_short_message(tmp_path, program, com
         ["check", "y = a*2", "--a", "1", "--eps", LONG],
         ["eval", "-f", LONG],
         ["train", "--hidden", LONG],
-        ["train", "--data", LONG],
     ],
 )
 def test_a_ten_megabyte_argument_makes_a_short_message(argv):
