@@ -159,7 +159,7 @@ def test_the_parser_never_asks_lark_for_its_pickle_cache():
 
 
 @as_root
-def test_attack_a_files_planted_in_a_world_writable_cache_folder(tmp_path):
+def test_attack_a_files_planted_in_a_world_writable_cache_folder(monkeypatch):
     with shared_folder() as shared:
         home = shared / "victim"
         folder = home / ".cache" / "gradcli"
@@ -169,12 +169,10 @@ def test_attack_a_files_planted_in_a_world_writable_cache_folder(tmp_path):
         plant_as_other_user(folder, planted_files(marker))
         for shipped in (False, True):
             assert_nothing_ran(run_victim(*EVAL, env={"HOME": str(home)}, shipped=shipped), marker)
-        os.environ["HOME"], saved = str(home), os.environ.get("HOME")
-        try:
-            assert cache.read(parser.CACHED_TABLE) is None
-            assert cache.write("probe", b"x") is False
-        finally:
-            os.environ["HOME"] = saved
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+        assert cache.read(parser.CACHED_TABLE) is None
+        assert cache.write("probe", b"x") is False
         assert sorted(p.name for p in folder.iterdir()) == sorted(planted_files(marker))  # nothing written there
 
 
