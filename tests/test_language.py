@@ -103,7 +103,24 @@ def test_reassignment_follows_python():
 
 
 def test_reassigned_name_used_later_refers_to_latest_assignment_above():
-    assert value("x = 1; y = x*10; x = 2; z = x + y") == 12.0
+    assert value("x = 1; y = x*10; x = x + 1; z = x + y") == 12.0
+    assert value("x = 1; y = x*10; x = x + 1; z = x + y", x=5.0) == 56.0  # the binding sets the first x
+
+
+@pytest.mark.parametrize(
+    "program,column",
+    [
+        ("x=1; y=x*10; x=2; z=y+x", 14),  # before: y used x = 1 while --x 5 set only the second x
+        ("x = 1\nx = 1", 1),
+        ("x = 2*a; x = -3; x = 4", 18),
+    ],
+)
+def test_a_name_assigned_a_number_twice_is_an_error_naming_both_places(program, column):
+    with pytest.raises(ParseError) as info:
+        parse(program)
+    first = program.index("x = -3") if "-3" in program else 0
+    assert str(info.value).startswith(f"x is assigned a number again (first at line 1, column {first + 1})")
+    assert (info.value.line, info.value.column) == (program.count("\n") + 1, column)
 
 
 def test_variables_with_default_values_and_overrides():
@@ -152,7 +169,7 @@ def test_pi_is_a_constant_not_a_variable():
         ("a = b; b = a", "cycle: a -> b -> a", 1, 1),
         ("x = x + 1", "x is defined in terms of itself", 1, 5),
         ("c = c + 1; c = 2*c", "c is assigned more than once and used here before its first assignment", 1, 5),
-        ("y = c; c = 1; c = 2", "c is assigned more than once and used here before its first assignment", 1, 5),
+        ("y = c; c = 1; c = c + 1", "c is assigned more than once and used here before its first assignment", 1, 5),
         ("pi = 3", "pi is a built-in constant and cannot be assigned", 1, 1),
         ("tanhh(x)", "unknown function tanhh; did you mean tanh?", 1, 1),
         ("frobnicate(x)", "unknown function frobnicate; functions are", 1, 1),

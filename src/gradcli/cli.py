@@ -12,12 +12,14 @@ import os
 import pkgutil
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import GradcliError, InputError
+from .errors import BindingError, GradcliError, InputError, shorten
+from .suggest import did_you_mean
 
 ORDER = ["eval", "graph", "step", "explain", "check", "train"]
 
@@ -26,23 +28,53 @@ PROGRAM_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "h
 
 
 class LazyGroup(click.Group):
-    """Finds commands in gradcli.commands and imports one only when it is used."""
+    """Finds commands in gradcli.commands and imports one only when it is used; `help` is built in."""
 
     def list_commands(self, ctx):
         from . import commands
 
         found = {m.name for m in pkgutil.iter_modules(commands.__path__)}
-        return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
+        return [n for n in ORDER if n in found] + sorted(found - set(ORDER)) + ["help"]
 
     def get_command(self, ctx, name):
+        if name == "help":
+            return help_command
         if name not in self.list_commands(ctx):
             return None
         return importlib.import_module(f"gradcli.commands.{name}").command
 
+    def resolve_command(self, ctx, args):
+        name = args[0]
+        if not name.startswith("-") and self.get_command(ctx, name) is None:
+            names = self.list_commands(ctx)
+            hint = did_you_mean(name, names) or f" (commands: {', '.join(names)})"
+            raise InputError(f"no such command {shorten(name)!r}{hint}")
+        return super().resolve_command(ctx, args)
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    def parse_args(self, ctx, args):
+        with _suggesting_options():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        with _suggesting_options():  # a command's options are parsed as the group invokes it
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _suggesting_options():
+    """click's "no such option" with gradcli's suggestion (click's own lists several names)."""
+    try:
+        yield
+    except click.NoSuchOption as exc:
+        options = [o for p in exc.ctx.command.get_params(exc.ctx) for o in p.opts] if exc.ctx else []
+        hint = did_you_mean(exc.option_name, options)
+        raise InputError(f"no such option: {shorten(exc.option_name)}{hint}") from None
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="gradcli")
-def cli():
+@click.pass_context
+def cli(ctx):
     """Differentiate scalar programs by reverse-mode automatic differentiation, and show the work.
 
     \b
@@ -54,40 +86,88 @@ def cli():
       gradcli check "y = sigmoid(x)**3 + relu(x - z)" --x 0.5 --z 0.1
       gradcli train --data moons --plot boundary.png
 
-    
+    \b
     Bind variables with --NAME VALUE, --NAME=VALUE or --set NAME=VALUE.
-    Run 'gradcli COMMAND --help' for a command's options.
+    Run 'gradcli help COMMAND' or 'gradcli COMMAND --help' for a command's options.
     """
+    if ctx.invoked_subcommand is None:  # bare `gradcli`: the help, as a first page
+        click.echo(ctx.get_help())
+
+
+@click.command("help", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("name", metavar="[COMMAND]", required=False)
+@click.pass_context
+def help_command(ctx, name):
+    """Show the help of gradcli, or of one command."""
+    group = ctx.parent
+    if name is None:
+        click.echo(group.get_help())
+        return
+    command = group.command.resolve_command(group, [name])[1]
+    click.echo(command.get_help(click.Context(command, info_name=name, parent=group)))
 
 
 class ProgramCommand(click.Command):
-    """A command whose unknown `--NAME VALUE` pairs are variable bindings.
+    """A command that takes a program and its variable bindings besides its own options.
 
-    Each pair is joined into `--NAME=VALUE` before click parses, so that a value such as `-3`,
-    `-inf` or `-f` is never mistaken for an option.
+    Before click parses, the arguments are sorted: the command's own options and their values go
+    to click; everything else (the program and its `--NAME VALUE` bindings) goes, untouched, to
+    the `args` argument. So a program that starts with `-` (`-tanh(x)`) is never read as options
+    unless it is exactly one (`-f`, `-h`), a value such as `-3` or `-f` is never read as an option,
+    and `--help` anywhere shows the help.
     """
+
+    def option_names(self) -> frozenset[str]:
+        """The NAME of every `--NAME` option: a variable with one of these names is bound with --set."""
+        return frozenset(o[2:] for p in self.get_params(click.Context(self)) for o in p.opts if o.startswith("--"))
 
     def parse_args(self, ctx, args):
         takes_value = {
             o: not p.is_flag and not p.count for p in self.params if isinstance(p, click.Option) for o in p.opts
         }
-        joined, i = [], 0
+        head = args[: args.index("--")] if "--" in args else args
+        if any(token in ctx.help_option_names for token in head):
+            return super().parse_args(ctx, ["--help"])
+        own, rest, words, flag, i = [], [], [], None, 0  # words: (program or stray word, the flag just before)
         while i < len(args):
-            token = args[i]
+            token, after, flag = args[i], flag, None
+            option = token if token in takes_value else token.partition("=")[0] if token.startswith("--") else None
             if token == "--":
-                joined.extend(args[i:])
+                rest.extend(args[i + 1 :])
                 break
-            if token in takes_value:
-                joined.extend(args[i : i + 1 + takes_value[token]])
-                i += 1 + takes_value[token]
-                continue
-            if token.startswith("--") and "=" not in token and i + 1 < len(args):
-                joined.append(f"{token}={args[i + 1]}")
-                i += 2
-                continue
-            joined.append(token)
-            i += 1
-        return super().parse_args(ctx, joined)
+            if option in takes_value:  # an option with its value (whatever it looks like), or a flag
+                width = 2 if token == option and takes_value[option] else 1
+                own.extend(args[i : i + width])
+                flag = None if takes_value[option] else token
+                i += width
+            elif token.startswith("--") and len(token) > 2:  # a binding: --NAME=VALUE or --NAME VALUE
+                width = 1 if "=" in token else 2
+                rest.extend(args[i : i + width])
+                i += width
+            else:  # the program (`-` for standard input), or a stray word
+                rest.append(token)
+                words.append((token, after))
+                i += 1
+        _check_words(self.name, words)
+        return super().parse_args(ctx, [*own, "--", *rest])
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BindingError as exc:  # its message names the command's options: fill them in
+            exc.options, exc.command = self.option_names(), self.name
+            raise
+
+
+def _check_words(command: str, words: list[tuple[str, str | None]]) -> None:
+    """A second word besides the program, just after a flag (`--all 3`), means a variable named like the flag."""
+    after_flag = [(word, flag) for word, flag in words if flag is not None]
+    if len(words) > 1 and after_flag:
+        word, flag = after_flag[0]
+        raise InputError(
+            f"{flag} is an option of {command} and takes no value, so {shorten(word)!r} is not its value; "
+            f"to bind a variable named {flag[2:]}, write --set {flag[2:]}={shorten(word)}"
+        )
 
 
 def program_command(name: str):
@@ -115,22 +195,24 @@ def program_args(args: tuple[str, ...], sets: tuple[str, ...]) -> tuple[str | No
         if token.startswith("--") and len(token) > 2:
             name, eq, value = token[2:].partition("=")
             if not name.isidentifier():
-                raise InputError(f"no such option: {token}")
+                raise InputError(f"no such option: {shorten(token)}")
             if not eq:
                 if i + 1 >= len(args):
-                    raise InputError(f"{token} needs a value")
+                    raise InputError(f"{shorten(token)} needs a value")
                 i += 1
                 value = args[i]
             given[name] = value
         elif expr is None:
             expr = token
         else:
-            raise InputError(f"unexpected argument {token!r}: the program is already given ({expr!r}); quote it")
+            raise InputError(
+                f"unexpected argument {shorten(token)!r}: the program is already given ({shorten(expr)!r}); quote it"
+            )
         i += 1
     for item in sets:
         name, eq, value = item.partition("=")
         if not eq or not name.strip().isidentifier():
-            raise InputError(f"--set {item}: expected NAME=VALUE")
+            raise InputError(f"--set {shorten(item)}: expected NAME=VALUE")
         given[name.strip()] = value
     return expr, given
 
@@ -178,8 +260,10 @@ def echo_pieces(pieces) -> None:
 
 
 def _error(message: str) -> None:
+    # Each line is cut to a bound, whatever a message quotes (a path, a value click names in full).
     # Input text quoted in a message never reaches the terminal as control characters (escape
     # sequences); a tab becomes one space, so that a caret under a column stays in place.
+    message = "\n".join(shorten(line, 500) for line in message.split("\n"))
     message = "".join(c if c.isprintable() or c == "\n" else " " if c == "\t" else "?" for c in message)
     first, _, rest = message.partition("\n")
     click.echo(click.style("error:", fg="red", bold=True) + f" {first}", err=True)

@@ -7,13 +7,12 @@ step is replayed on the checked float path of the engine to say why.
 
 from __future__ import annotations
 
-import difflib
 import math
 import time
 from array import array
 
 from .engine import compiled, evaluate, gradients, infinite
-from .errors import DomainError, EvalError, InputError
+from .errors import DomainError, EvalError, InputError, UnknownVariable, listing, shorten
 from .graph import Graph
 from .program import Run, parse_number
 
@@ -35,7 +34,7 @@ def moving(graph: Graph, wrt: tuple[str, ...], freeze: tuple[str, ...]) -> list[
         for name in item.split(","):
             name = name.strip()
             if name not in graph.variables:
-                raise InputError(f"{option} {item}: {_not_a_variable(graph, name)}")
+                raise InputError(f"{option} {shorten(item)}: {_not_a_variable(graph, name)}")
             names.add(name)
     chosen = [i for n, i in graph.variables.items() if (n in names) == bool(wrt)]
     if not chosen:
@@ -45,14 +44,9 @@ def moving(graph: Graph, wrt: tuple[str, ...], freeze: tuple[str, ...]) -> list[
 
 
 def _not_a_variable(graph: Graph, name: str) -> str:
-    listed = f"(its variables: {', '.join(graph.variables) or 'none'})"
     if not name:
-        return f"a name is missing {listed}"
-    if name in graph.named:
-        return f"{name} is computed by the program, not a variable {listed}"
-    close = difflib.get_close_matches(name, graph.variables, n=1)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    return f"{name} is not a variable of the program{hint} {listed}"
+        return f"a name is missing (its variables: {listing(graph.variables)})"
+    return str(UnknownVariable(name, list(graph.variables), name in graph.named))
 
 
 def checkpoints(steps: int) -> list[int]:

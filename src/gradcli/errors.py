@@ -2,6 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from .suggest import suggest
+
+SHOWN = 20  # names a message lists; the others are counted
+QUOTED = 60  # characters of input text a message quotes
+
+
+def shorten(text: str, limit: int = QUOTED) -> str:
+    """Input text as a message quotes it: cut to `limit` characters, ending in `...` when cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def listing(names: Iterable[str], empty: str = "none") -> str:
+    """`a, b, c`: at most SHOWN names (each shortened), then `and 1,778 more`."""
+    names = list(names)
+    shown = ", ".join(shorten(n) for n in names[:SHOWN])
+    return (shown + (f" and {len(names) - SHOWN:,} more" if len(names) > SHOWN else "")) or empty
+
+
+def bind_flags(names: list[str], options: Iterable[str] = ()) -> str:
+    """`--a VALUE --set lr=VALUE`: how to bind each name (`--set` for one named like an option)."""
+    options = frozenset(options)
+    flags = [f"--set {n}=VALUE" if n in options else f"--{n} VALUE" for n in (shorten(n) for n in names[:SHOWN])]
+    return " ".join(flags) + (" ..." if len(names) > SHOWN else "")
+
 
 class GradcliError(Exception):
     """Base class; `exit_code` is what the CLI exits with."""
@@ -27,13 +53,50 @@ class ParseError(InputError):
         return f"{text}\n{self.context.rstrip()}" if self.context else text
 
 
-class UnboundVariable(InputError):
+class BindingError(InputError):
+    """A mistake in binding variables. Its message names the command's options, which the command
+    line fills in (`options`: the NAME of each `--NAME` option; `command`: its name)."""
+
+    options: frozenset[str] = frozenset()
+    command = "this command"
+
+
+class UnboundVariable(BindingError):
     """Variables that were never bound; `names` lists every one."""
 
     def __init__(self, names: list[str]):
         self.names = names
-        flags = " ".join(f"--{n} VALUE" for n in names)
-        super().__init__(f"unbound variable{'s' if len(names) > 1 else ''}: {', '.join(names)} (bind with {flags})")
+        super().__init__(names)
+
+    def __str__(self) -> str:
+        names = self.names
+        clash = [f"--{n}" for n in names[:SHOWN] if n in self.options]
+        why = (
+            f"; {', '.join(clash)} {'is an option' if len(clash) == 1 else 'are options'} of {self.command}"
+            if clash
+            else ""
+        )
+        s = "s" if len(names) > 1 else ""
+        return f"unbound variable{s}: {listing(names)} (bind with {bind_flags(names, self.options)}{why})"
+
+
+class UnknownVariable(BindingError):
+    """A binding of a name that is not a variable of the program: suggests a variable, or else an
+    option of the command when the name is close to one (`--precison`)."""
+
+    def __init__(self, name: str, variables: list[str], computed: bool = False):
+        self.name, self.variables, self.computed = name, variables, computed
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        name, listed = shorten(self.name), f"(its variables: {listing(self.variables)})"
+        if self.computed:
+            return f"{name} is computed by the program, not a variable {listed}"
+        close = suggest(self.name, self.variables)
+        if close is None and (option := suggest(self.name, sorted(self.options))) is not None:
+            return f"--{name} is not an option of {self.command} nor a variable; did you mean --{option}? {listed}"
+        hint = f"; did you mean {close}?" if close is not None else ""
+        return f"{name} is not a variable of the program{hint} {listed}"
 
 
 class EvalError(GradcliError):

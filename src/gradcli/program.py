@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
 import math
+import re
 import sys
 from dataclasses import dataclass
 from functools import cached_property
 
 from .engine import Note, evaluate, gradient_notes, gradients, undefined_error
-from .errors import InputError, UnboundVariable
+from .errors import InputError, UnboundVariable, UnknownVariable, listing, shorten
 from .graph import Graph
 from .parser import parse
+from .suggest import did_you_mean
 
 #: The most bytes read from a file or standard input: bounds memory on endless input (`yes | gradcli eval -`).
 MAX_SOURCE_BYTES = 16 * 2**20
@@ -65,29 +66,26 @@ def _read_bytes(stream, label: str, kind: str) -> bytes:
     return b"".join(chunks)
 
 
+#: A number as the language writes it, with a sign, in ASCII digits (float() also takes `1_0` and `٣`);
+#: inf and nan are read so as to say that they are not finite.
+_NUMBER = re.compile(r"[ \t]*[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))[ \t]*")
+
+
 def parse_number(text: str, what: str) -> float:
     """A finite float from the command line, or an InputError naming `what`."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{what}: {text!r} is not a number") from None
+    if not _NUMBER.fullmatch(text):
+        raise InputError(f"{what}: {shorten(text)!r} is not a number")
+    value = float(text)
     if not math.isfinite(value):
-        raise InputError(f"{what}: {text!r} is not a finite number")
+        raise InputError(f"{what}: {shorten(text)!r} is not a finite number")
     return value
 
 
 def bind(graph: Graph, given: dict[str, str], require: bool = True) -> dict[str, float]:
     """The program's defaults overridden by `given` (name -> text); checks every name."""
-    unknown = [n for n in given if n not in graph.variables]
-    if unknown:
-        name = unknown[0]
-        listed = ", ".join(graph.variables) or "none"
-        if name in graph.named:
-            why = f"{name} is computed by the program, not a variable"
-        else:
-            close = difflib.get_close_matches(name, graph.variables, n=1)
-            why = f"{name} is not a variable of the program" + (f"; did you mean {close[0]}?" if close else "")
-        raise InputError(f"{why} (its variables: {listed})")
+    for name in given:
+        if name not in graph.variables:
+            raise UnknownVariable(name, list(graph.variables), name in graph.named)
     values = graph.defaults() | {n: parse_number(v, f"--{n}") for n, v in given.items()}
     missing = [n for n in graph.variables if n not in values]
     if missing and require:
@@ -109,9 +107,8 @@ def output_node(graph: Graph, of: str | None, option: str = "--of") -> int:
         index = next(shown, None)
     if index is None:
         names = list(graph.variables) + [n for n in graph.named if n not in graph.variables]
-        close = difflib.get_close_matches(of, names, n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise InputError(f"{option} {of}: no node is named {of}{hint} (named nodes: {', '.join(names) or 'none'})")
+        hint, of = did_you_mean(of, names), shorten(of)
+        raise InputError(f"{option} {of}: no node is named {of}{hint} (named nodes: {listing(names)})")
     return index
 
 

@@ -12,7 +12,6 @@ the engine runs it over all the samples at a time, with numpy arrays as node val
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import math
 import os
@@ -27,6 +26,7 @@ from .errors import EvalError, InputError
 from .nn import MLP
 from .ops import array_ops
 from .program import read_source
+from .suggest import did_you_mean
 from .value import Value, to_graph
 
 ALPHA = 1e-4  # L2 regularisation strength, as in micrograd's demo
@@ -85,7 +85,8 @@ def read_csv(path: str, columns: list[str] | None = None) -> Data:
     header name or by position (1, 2, ...), from a file with any number of columns.
     """
     where = "standard input" if path == "-" else path
-    reader = csv.reader(io.StringIO(read_source(None, path, kind="CSV text")), strict=True)
+    text = io.StringIO(read_source(None, path, kind="CSV text"), newline=None)  # \r, \r\n or \n ends a line
+    reader = csv.reader(text, strict=True)
     points, labels = [], []
     first_of = {}  # label convention ("-1" or "0") -> the line that first used it
     layout = None  # (cells per row, what the rows hold, the picked columns' indexes and names)
@@ -150,8 +151,7 @@ def _column(wanted: str, names: list[str] | None, width: int, where: str) -> tup
         k for k, name in enumerate(names) if name.lower() == wanted.lower()
     ]
     if len(matches) != 1:
-        close = difflib.get_close_matches(wanted, names, n=1)
-        hint = f"; did you mean {close[0]}?" if close and not matches else ""
+        hint = "" if matches else did_you_mean(wanted, names)
         problem = "names two columns" if matches else "is not a column"
         raise InputError(f"--columns: {wanted} {problem} of {where} (its header: {', '.join(names)}){hint}")
     return matches[0], names[matches[0]]
@@ -205,8 +205,7 @@ def load_data(spec: str, samples: int | None, seed: int, columns: list[str] | No
     if not spec.strip():
         raise InputError("--data needs moons, circles or the name of a CSV file (- for standard input)")
     if spec != "-" and not Path(spec).exists():
-        close = difflib.get_close_matches(spec, DATASETS, n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
+        hint = did_you_mean(spec, DATASETS)
         raise InputError(f"--data {spec}: expected moons, circles or a CSV file, and there is no such file{hint}")
     return read_csv(spec, columns)
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..cli import echo_note, precision_option, program_args, program_command, program_options, strict_option
-from ..errors import InputError
+from ..errors import InputError, bind_flags, listing
 from ..program import Run, load, output_node
 
 
@@ -61,8 +61,8 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
     if missing:
         picture = digraph(graph, rankdir=rankdir, precision=precision, output=output)
         if bindings:
-            flags = " ".join(f"--{n} VALUE" for n in missing)
-            note = f"note: unbound: {', '.join(missing)}; drawing the bare structure (bind {flags} for data and grad)"
+            flags = bind_flags(missing, click.get_current_context().command.option_names())
+            note = f"note: unbound: {listing(missing)}; drawing the bare structure (bind {flags} for data and grad)"
             click.echo(note, err=True)
     else:
         run = Run.of(graph, bindings, output, strict)
