@@ -224,5 +224,6 @@ def _drop_stdout() -> None:
 
 def _where(exc: BaseException) -> str:
     """`gradcheck.py:52`: the innermost frame of gradcli's own code in the exception's traceback."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "gradcli" in f.filename]
+    package = Path(__file__).parent  # not "gradcli" in the path: a checkout's own folder may be called gradcli
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).is_relative_to(package)]
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "unknown place"
