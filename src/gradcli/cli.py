@@ -19,7 +19,7 @@ import click
 from . import __version__
 from .errors import GradcliError, InputError
 
-ORDER = ["eval", "graph", "step", "explain", "check", "train"]
+ORDER = ["eval", "graph", "step", "explain", "check", "train", "audit"]
 
 #: Settings for commands that take a program and its bindings.
 PROGRAM_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": ["-h", "--help"]}
