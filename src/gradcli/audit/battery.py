@@ -19,8 +19,8 @@ from functools import lru_cache
 
 from ..errors import DomainError
 from ..ops import FUNCTIONS, OPS
-from .cases import Expected, Program, close, differences, expect, listing, show
-from .child import Child
+from .cases import DUNDERS, Expected, Program, close, differences, expect, listing, show
+from .child import MEMORY, Child
 from .diagnose import Failing, diagnose
 from .randomized import Stop, fair, search
 
@@ -28,9 +28,6 @@ OK, FAIL, UNSUPPORTED = "ok", "FAIL", "not supported"
 
 #: Errors that mean "this form is not supported" when building a form with a number or a Value exponent.
 REFUSALS = ("TypeError", "AttributeError", "AssertionError", "NotImplementedError")
-
-#: The operators, by op-table name, and the name of their dunder method.
-OPERATORS = {"add": "add", "sub": "sub", "mul": "mul", "div": "truediv"}
 
 PAIRS = [(2.0, -3.0), (0.0, 1.5), (0.5, 0.25), (-1e6, 3.5)]  # a op b: negative, zero, fractional, large
 RIGHT = [(3.0, 2), (-1.5, 0.5), (0.0, -4), (1e6, 3)]  # (a, k): a op k
@@ -41,7 +38,8 @@ VALUE_POWERS = [(2.0, 3.0), (0.5, -1.5), (3.0, 0.0), (1e3, 0.5)]  # a ** b, a > 
 BASES = [(3.0, 2), (-1.5, 0.5), (0.0, 10), (20.0, 3)]  # (a, k): k ** a
 POINTS = [0.5, -2.0, 0.0, 3.0, 20.0]  # methods; a point outside gradcli's domain or at a kink is left out
 
-CHAIN_START, CHAIN_FACTOR, CHAIN_SHIFT = 0.5, 1.0001, 0.01
+CHAIN = (0.5, 1.0001, 0.01)  # a, w, c
+CHAIN_LEAVES = "a = {cls}(0.5); w = {cls}(1.0001); c = {cls}(0.01)"
 MLP_SIZES, MLP_INPUT = (3, [4, 4, 1]), [2.0, 3.0, -1.0]
 
 
@@ -100,8 +98,8 @@ def left(op: str, x: float, k: float) -> Program:
 
 
 def operator_checks() -> Iterator[Check]:
-    for op, dunder in OPERATORS.items():
-        s = OPS[op].symbol
+    for op in ("add", "sub", "mul", "div"):
+        s, dunder = OPS[op].symbol, DUNDERS[op]
         yield Check(f"a {s} b", op, "op", [binary(op, *p) for p in PAIRS], f"__{dunder}__", form=("value", op))
         yield Check(
             f"a {s} 2", op, "op", [right(op, *p) for p in RIGHT], f"__{dunder}__", optional=True, form=("right", op)
@@ -155,11 +153,11 @@ def seed_example() -> Program:
 
 
 def chain(steps: int) -> Program:
-    """x = a, then x = x * 1.0001 + 0.01, `steps` times: 2 * steps + 1 values deep."""
-    p = Program(title=f"a = {{cls}}({CHAIN_START}); x = a; then x = x * {CHAIN_FACTOR} + {CHAIN_SHIFT}, {steps:,} times")
-    x = p.leaf(CHAIN_START)
+    """x = a, then x = x * w + c, `steps` times: 2 * steps + 1 values deep, and w and c used `steps` times."""
+    p = Program(title=f"{CHAIN_LEAVES}; x = a; then x = x * w + c, {steps:,} times")
+    x, w, c = p.leaf(CHAIN[0]), p.leaf(CHAIN[1], called="w"), p.leaf(CHAIN[2], called="c")
     for k in range(1, steps + 1):
-        x = p.op("add", p.op("mul", x, p.num(CHAIN_FACTOR)), p.num(CHAIN_SHIFT), called=f"x{k}")
+        x = p.op("add", p.op("mul", x, w), c, called=f"x{k}")
     return p
 
 
@@ -245,9 +243,11 @@ class Battery:
             found = []
             want = listing([("out", expected.value)] + [(f"{n}.grad", g) for (_, n), g in zip(program.leaves(), expected.grads)])
             got = error_text(answer)
-            if answer.get("phase") in ("timeout", "crash"):
-                for used in program.ops():
-                    self.broken.setdefault(used, f"{name} {'timed out' if answer['phase'] == 'timeout' else 'crashed'}")
+            if answer.get("phase") in ("timeout", "crash") and kind in ("op", "reversed", "fan-out", "chain"):
+                # the op itself hangs or crashes (or a chain is too slow): later checks that use it are not run
+                ended = f"{name} {'timed out' if answer['phase'] == 'timeout' else 'crashed'}"
+                for used in program.ops() if kind != "chain" else ["chain"]:
+                    self.broken.setdefault(used, ended)
         case = Failing(kind, op, program, expected, answer, found, self.cls, dunder, self.overwritten)
         diagnosis = diagnose(case)
         if diagnosis and diagnosis.startswith("gradient is overwritten"):
@@ -292,7 +292,7 @@ class Battery:
     def chain_row(self, steps: int) -> Row:
         name = f"chain of {steps:,} steps"
         program = chain(steps)
-        if skip := self.unavailable(name, program.ops(), ["a * 2", "a + 2"]):
+        if skip := self.unavailable(name, program.ops() | {"chain"}, ["a * b", "a + b"]):
             return skip
         expected = chain_expected(steps)
         seconds = self.timeout * max(1, steps / 1000)
@@ -562,4 +562,6 @@ def error_text(answer: dict) -> str:
         return f"crashed: sys.exit({'' if message == 'None' else message}) was called{at}"
     if error == "Failure":
         return message
+    if error == "MemoryError":
+        return f"{STEPS.get(phase, phase)} ran out of memory (the limit is {MEMORY // 2**30} GB){at}"
     return f"{STEPS.get(phase, phase)} raised {error}" + (f": {message}" if message else "") + at

@@ -25,6 +25,9 @@ from ..program import Run
 #: (or gradient), so that rounding in a sum that cancels to about 0 is not a disagreement.
 RTOL, SCALED_ATOL = 1e-9, 1e-12
 
+#: The operators, by op-table name, and their dunder methods' names (`__truediv__`, `__rtruediv__`).
+DUNDERS = {"add": "add", "sub": "sub", "mul": "mul", "div": "truediv", "pow": "pow"}
+
 #: Python's precedence levels, which gradcli's grammar shares.
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "pow": 4}
 _UNARY, _ATOM = 3, 5

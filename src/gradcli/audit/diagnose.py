@@ -7,11 +7,12 @@ there. `diagnose` tries them in order and returns the first that fits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..errors import DomainError
 from ..ops import OPS
-from .cases import Expected, Program, close, expect, show
+from .cases import DUNDERS, Expected, Program, close, expect, show
 
 
 @dataclass
@@ -46,21 +47,30 @@ def diagnose(case: Failing) -> str | None:
 
 
 def _missing_reverse(c: Failing) -> str | None:
+    """`2 * a` without __rmul__: Python's TypeError, at once or inside another reversed operator."""
     a = c.answer
     if c.kind != "reversed" or a.get("ok") or a.get("phase") != "build":
         return None
-    symbol = OPS[c.op].symbol
-    if a.get("error") == "TypeError":
-        return (
-            f"missing __r{c.dunder}__: {c.expression} raises TypeError while a {symbol} 2 works"
-            f" (define __r{c.dunder}__ for a number on the left)"
-        )
     if a.get("error") == "RecursionError":
+        symbol = OPS[c.op].symbol
         return (
             f"__r{c.dunder}__ calls itself: with a number on the left, other {symbol} self comes back to"
             f" __r{c.dunder}__; write {c.cls}(other) {symbol} self"
         )
-    return None
+    found = _UNSUPPORTED.search(a.get("message", "")) if a.get("error") == "TypeError" else None
+    if found is None:
+        return None
+    symbol = found[1].split(" or ")[0]
+    dunder = next((d for op, d in DUNDERS.items() if OPS[op].symbol == symbol), c.dunder)
+    if not a.get("where"):
+        return (
+            f"missing __r{dunder}__: {c.expression} raises TypeError while a {symbol} 2 works"
+            f" (define __r{dunder}__ for a number on the left)"
+        )
+    return f"missing __r{dunder}__: {c.expression} needs a number {symbol} {c.cls}, which raises TypeError in {a['where']}"
+
+
+_UNSUPPORTED = re.compile(r"unsupported operand type\(s\) for (.+?): '(?:int|float)' and '")
 
 
 def _swapped(c: Failing) -> str | None:

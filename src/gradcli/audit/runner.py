@@ -167,6 +167,7 @@ def find_class(module, name):
     found = [c for c in classes.values() if callable(getattr(c, "backward", None)) and has_data_and_grad(c)]
     own = [c for c in found if c.__module__ == module.__name__]
     found = own or found
+    found = [c for c in found if not any(d is not c and issubclass(d, c) for d in found)]  # the most derived
     if len(found) == 1:
         return found[0]
     if not found:

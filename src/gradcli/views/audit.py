@@ -17,7 +17,7 @@ _LABELS = ("program", "expected", "got", "diagnosis")
 
 def _result(row) -> Text:
     if row.status == FAIL:
-        return Text("FAIL", style="bold red")
+        return Text("FAIL" + ("" if row.program else f": {row.got}"), style="bold red")
     if row.status == UNSUPPORTED:
         return Text(f"not supported: {row.got}", style="dim")
     return Text("ok" + (f": {row.got}" if row.got else ""), style="green")
@@ -33,15 +33,15 @@ def audit_view(report: Report) -> Group:
         table.add_row(row.check, _result(row))
     parts = [Text(f"{report.file}: class {report.cls}", style="bold"), "", table]
     for row in report.rows:
-        if row.status != FAIL:
+        if row.status != FAIL or not row.program:  # a check that did not run says why in the table
             continue
         evidence = Table.grid(padding=(0, 2))
-        evidence.add_column(style="dim")
+        evidence.add_column(style="dim", min_width=len("diagnosis"))
         evidence.add_column()
         for label in _LABELS:
             if getattr(row, label):
                 evidence.add_row(label, getattr(row, label))
-        parts += ["", Text(f"FAIL {row.check}", style="bold red"), Padding(evidence, (0, 0, 0, 2))]
+        parts += ["", Text(f"FAIL {row.check}", style="bold red"), Padding(evidence, (0, 0, 0, 2), expand=False)]
     notes = [Text(f"note: {row.check}: {row.diagnosis}", style="yellow") for row in report.rows if row.status != FAIL and row.diagnosis]
     if notes:
         parts += ["", *notes]
