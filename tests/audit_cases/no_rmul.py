@@ -12,3 +12,6 @@ class Value(Core):
 
     def __rtruediv__(self, other):
         return other * self**-1
+
+    def __rpow__(self, other):
+        return Value(other) ** self

@@ -18,7 +18,7 @@ from tempfile import TemporaryDirectory
 from ..errors import InputError
 from ..program import read_source
 from .battery import FAIL, UNSUPPORTED, Battery, Row
-from .child import IMPORT_SECONDS, Child
+from .child import Child
 
 __all__ = ["FAIL", "UNSUPPORTED", "Report", "Row", "audit"]
 
@@ -88,7 +88,7 @@ def _load_error(target: str, nn: str | None, answer: dict) -> str:
     error, message = answer.get("error", ""), answer.get("message", "")
     phase = answer.get("phase")
     if phase == "timeout":
-        return f"importing {target} did not finish within {IMPORT_SECONDS:g} s"
+        return f"importing {target} did not finish within {answer['seconds']:g} s"
     if phase == "crash":
         return f"importing {target} crashed: {message}"
     which = f"--nn {nn}" if error.startswith("nn") else target

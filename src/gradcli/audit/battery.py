@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from ..errors import DomainError
 from ..ops import FUNCTIONS, OPS
@@ -110,7 +110,9 @@ def operator_checks() -> Iterator[Check]:
         )  # fmt: skip
     yield Check("-a", "neg", "op", [unary("neg", x) for x in NEGATIONS], "__neg__", form=("unary", "neg"))
     yield Check("a ** 2", "pow", "op", [right("pow", *p) for p in POWERS], "__pow__", True, form=("right", "pow"))
-    yield Check("a ** b", "pow", "op", [binary("pow", *p) for p in VALUE_POWERS], "__pow__", True, form=("value", "pow"))
+    yield Check(
+        "a ** b", "pow", "op", [binary("pow", *p) for p in VALUE_POWERS], "__pow__", True, form=("value", "pow")
+    )
     yield Check(
         "2 ** a", "pow", "reversed", [left("pow", *p) for p in BASES],
         needs=("a ** b", "a ** 2"), dunder="pow", form=("left", "pow"),
@@ -161,7 +163,7 @@ def chain(steps: int) -> Program:
     return p
 
 
-@lru_cache(maxsize=None)
+@cache
 def chain_expected(steps: int) -> Expected:
     """gradcli's results for a chain: the same in every audit, and a 10,000-step parse takes a second."""
     return expect(chain(steps))
@@ -194,7 +196,8 @@ class Battery:
         self._add(self.case_row("fan-out: a * a", "fan-out", [fan_out("mul", 3.0), fan_out("mul", -0.5)], ["a * b"]))
         both = ["a + b", "a * b"]
         self._add(self.case_row("diamond: b = a*a; out = b + a", "diamond", [diamond(3.0), diamond(-2.0)], both))
-        self._add(self.case_row("diamond: x = a*b; out = x*(x + a)", "diamond through", [diamond_through(2.0, -1.5)], both))
+        through = [diamond_through(2.0, -1.5)]
+        self._add(self.case_row("diamond: x = a*b; out = x*(x + a)", "diamond through", through, both))
         self._add(self.chain_row(1_000))
         self._add(self.chain_row(10_000))
         self._add(self.twice_row())
@@ -231,8 +234,11 @@ class Battery:
                 return Row(name, FAIL, got=f"not run: {self.broken[op]}")
         return None
 
-    def failure(self, name: str, kind: str, op: str, program: Program, expected: Expected, answer: dict, dunder="") -> Row | None:
-        """The FAIL row of a case that disagrees with gradcli (None when it agrees)."""
+    def failure(
+        self, name: str, program: Program, expected: Expected, answer: dict, kind: str, op="", dunder=""
+    ) -> Row | None:
+        """The FAIL row of a case that disagrees with gradcli (None when it agrees); `kind`, `op` and
+        `dunder` say what the check is about, for the diagnosis."""
         if answer.get("ok"):
             found = differences(program, expected, answer["value"], answer["snapshots"][0]["grads"])
             if not found:
@@ -240,7 +246,7 @@ class Battery:
             want, got = listing((w, e) for w, e, _ in found), listing((w, g) for w, _, g in found)
         else:
             found = []
-            want = listing([("out", expected.value)] + [(f"{n}.grad", g) for (_, n), g in zip(program.leaves(), expected.grads)])
+            want = listing([("out", expected.value)] + _leaf_grads(program, expected.grads))
             got = error_text(answer)
             if answer.get("phase") in ("timeout", "crash") and kind in ("op", "reversed", "fan-out", "chain"):
                 # the op itself hangs or crashes (or a chain is too slow): later checks that use it are not run
@@ -273,7 +279,7 @@ class Battery:
                 refused.append(f"{program.python(self.cls)} is not supported ({answer['error']})")
                 continue
             tried += 1
-            if row := self.failure(check.name, check.kind, check.op, program, expected, answer, check.dunder):
+            if row := self.failure(check.name, program, expected, answer, check.kind, check.op, check.dunder):
                 return row
         return Row(check.name, OK, diagnosis="; ".join(refused) or None)
 
@@ -284,7 +290,7 @@ class Battery:
             return skip
         for program in programs:
             expected = expect(program)
-            if row := self.failure(name, kind, "", program, expected, self.ask(program)):
+            if row := self.failure(name, program, expected, self.ask(program), kind):
                 return row
         return Row(name, OK)
 
@@ -298,7 +304,7 @@ class Battery:
         if self.depth is None:  # else a shorter chain already hit the recursion limit: this one would too
             answer = self.ask(program, seconds=seconds)
             if not _recursion(answer):
-                return self.failure(name, "chain", "", program, expected, answer) or Row(name, OK)
+                return self.failure(name, program, expected, answer, "chain") or Row(name, OK)
             self.depth = self._recursion_depth(steps)
             works, fails = self.depth
             note = (
@@ -309,10 +315,13 @@ class Battery:
         else:
             note = "recursion depth: backward() raises RecursionError on this chain, as on the shorter one"
         answer = self.ask(program, deep=True, seconds=seconds)
-        row = self.failure(name, "chain", "", program, expected, answer)
+        row = self.failure(name, program, expected, answer, "chain")
         if row is None:
-            return Row(name, OK, diagnosis=f"{note}; with the limit raised the result is right (a loop, not recursion, works at any depth)")
-        row.diagnosis = f"{note}; with the limit raised it still fails"
+            right = "with the limit raised the result is right (a loop, not recursion, works at any depth)"
+            return Row(name, OK, diagnosis=f"{note}; {right}")
+        row.diagnosis = (
+            f"{row.diagnosis}; and {note}" if row.diagnosis else f"{note}; with the limit raised it still fails"
+        )
         return row
 
     def _recursion_depth(self, steps: int) -> tuple[int, int]:
@@ -336,10 +345,9 @@ class Battery:
             return skip
         expected = expect(program)
         answer = self.ask(program, ("backward", "backward"))
-        if row := self.failure(name, "twice", "", program, expected, answer):
+        if row := self.failure(name, program, expected, answer, "twice"):
             return row
         second, out = answer["snapshots"][1]["grads"], answer["snapshots"][1]["out"]
-        leaves = [n for _, n in program.leaves()]
         doubled = [2 * g for g in expected.grads]
         compounded = expected.second_pass()
         a = f"a.grad goes {show(expected.grads[0])} -> {show(second[0])}"
@@ -354,15 +362,18 @@ class Battery:
             return Row(name, OK, diagnosis=note)
         if _all_close(second, expected.grads, expected):
             return Row(name, OK, diagnosis=f"the second backward() starts from zero ({a}; {pytorch})")
-        want, got = listing(zip((f"{n}.grad" for n in leaves), doubled)), listing(zip((f"{n}.grad" for n in leaves), second))
         if out == 2:
             why = (
                 "backward() twice compounds: the second call sets the output's grad to 2, not 1"
                 " (start backward() with self.grad = 1, not self.grad += 1)"
             )
         else:
-            why = f"{a}: neither PyTorch's accumulation ({show(doubled[0])}) nor micrograd's compounding ({show(compounded[0])})"
-        return Row(name, FAIL, program.python(self.cls) + "; L.backward(); L.backward()", want + " (as PyTorch)", got, why)
+            why = f"{a}: neither PyTorch's accumulation ({show(doubled[0])})"
+            why += f" nor micrograd's compounding ({show(compounded[0])})"
+            if self.overwritten:
+                why = f"gradient is overwritten, not accumulated, as the fan-out checks show: {why}"
+        shown, want = program.python(self.cls) + "; L.backward(); L.backward()", _leaf_grads(program, doubled)
+        return Row(name, FAIL, shown, listing(want) + " (as PyTorch)", listing(_leaf_grads(program, second)), why)
 
     def zero_grad_row(self) -> Row:
         """backward(), zero_grad(), backward() again: the same grads as one backward(), as in PyTorch."""
@@ -373,21 +384,20 @@ class Battery:
             return skip
         expected = expect(program)
         answer = self.ask(program, ("backward", "zero_grad", "backward"))
-        if row := self.failure(name, "zero_grad", "", program, expected, answer):
+        if row := self.failure(name, program, expected, answer, "zero_grad"):
             return row
-        leaves = [f"{n}.grad" for _, n in program.leaves()]
         shown = program.python(self.cls) + "; L.backward(); L.zero_grad()"
         zeroed, again = answer["snapshots"][1]["grads"], answer["snapshots"][2]["grads"]
         if any(zeroed):
-            return Row(name, FAIL, shown, listing((n, 0) for n in leaves), listing(zip(leaves, zeroed)), "zero_grad() leaves grads behind")
+            want, got = _leaf_grads(program, [0] * len(zeroed)), _leaf_grads(program, zeroed)
+            return Row(name, FAIL, shown, listing(want), listing(got), "zero_grad() leaves grads behind")
         if _all_close(again, expected.grads, expected):
             return Row(name, OK)
-        stale = expected.second_pass(keep_leaves=False)
         why = None
-        if _all_close(again, stale, expected):
-            why = "zero_grad() zeroes the leaves but not the intermediate values, whose old grads backward() passes on again"
-        shown += "; L.backward()"
-        return Row(name, FAIL, shown, listing(zip(leaves, expected.grads)), listing(zip(leaves, again)), why)
+        if _all_close(again, expected.second_pass(keep_leaves=False), expected):
+            why = "zero_grad() zeroes the leaves but not the intermediate values, whose old grads backward() passes on"
+        want, got = _leaf_grads(program, expected.grads), _leaf_grads(program, again)
+        return Row(name, FAIL, shown + "; L.backward()", listing(want), listing(got), why)
 
     def random_row(self) -> Row:
         name = "random programs"
@@ -411,7 +421,7 @@ class Battery:
         if found is None:
             return Row(name, OK, got=f"{len(agreed):,} programs agree (seed {self.seed})")
         expected = fair(found) or expect(found)
-        return self.failure(name, "random", "", found, expected, self.ask(found)) or Row(name, OK)
+        return self.failure(name, found, expected, self.ask(found), "random") or Row(name, OK)
 
     # ---- the nn module ---------------------------------------------------------------------------------
 
@@ -446,7 +456,8 @@ class Battery:
         labels = _parameter_names(model)
         if match is None:
             want = f"out = {show(variants[0][0])} (micrograd's MLP) or {show(variants[1][0])} (tanh in every layer)"
-            why = "the forward pass matches neither micrograd's MLP (relu, the last layer linear) nor the lecture's (tanh in every layer)"
+            why = "the forward pass matches neither micrograd's MLP (relu, the last layer linear)"
+            why += " nor the lecture's (tanh in every layer)"
             rows = [Row(name, FAIL, shown, want, f"out = {show(value)}", why)]
         else:
             rows = [self._mlp_grads(name, shown, labels, match[1], grads)]
@@ -455,7 +466,8 @@ class Battery:
             rows.append(Row(zero, UNSUPPORTED, got="the MLP has no zero_grad()"))
         elif any(after["zeroed"]):
             got = listing((n, g) for n, g in zip(labels, after["zeroed"]) if g)
-            rows.append(Row(zero, FAIL, shown + "; model.zero_grad()", "every grad = 0", got, "zero_grad() leaves grads behind"))
+            shown += "; model.zero_grad()"
+            rows.append(Row(zero, FAIL, shown, "every grad = 0", got, "zero_grad() leaves grads behind"))
         else:
             first = match[1] if match else grads
             rows.append(self._mlp_grads(zero, shown + "; model.zero_grad(); again", labels, first, after["grads"]))
@@ -468,7 +480,8 @@ class Battery:
             return Row(name, OK)
         first = wrong[:3]
         more = f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""
-        return Row(name, FAIL, shown, listing((n, w) for n, w, _ in first) + more, listing((n, g) for n, _, g in first) + more)
+        want, got = listing((n, w) for n, w, _ in first), listing((n, g) for n, _, g in first)
+        return Row(name, FAIL, shown, want + more, got + more)
 
 
 def _mlp_oracle(model, weights: list[float], tanh: bool) -> tuple[float, list[float]]:
@@ -518,8 +531,13 @@ def _all_close(got: list[float], want: list[float], expected: Expected) -> bool:
     return all(close(g, w, scale) for g, w in zip(got, want))
 
 
+def _leaf_grads(program: Program, grads: list[float]) -> list[tuple[str, float]]:
+    return [(f"{name}.grad", g) for (_, name), g in zip(program.leaves(), grads)]
+
+
 def _numbers(x, n: int) -> bool:
-    return isinstance(x, list) and len(x) == n and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x)
+    """Is x a list of n numbers (as JSON gives them)?"""
+    return isinstance(x, list) and len(x) == n and all(type(v) in (int, float) for v in x)
 
 
 def _well_formed(answer: dict, leaves: int, actions: int) -> bool:
@@ -528,7 +546,8 @@ def _well_formed(answer: dict, leaves: int, actions: int) -> bool:
         _numbers([answer.get("value")], 1)
         and isinstance(snapshots, list)
         and len(snapshots) == actions
-        and all(isinstance(s, dict) and _numbers(s.get("grads"), leaves) and _numbers([s.get("out")], 1) for s in snapshots)
+        and all(isinstance(s, dict) and _numbers(s.get("grads"), leaves) for s in snapshots)
+        and all(_numbers([s.get("out")], 1) for s in snapshots)
     )
 
 

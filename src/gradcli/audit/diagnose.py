@@ -19,7 +19,7 @@ from .cases import DUNDERS, Expected, Program, close, expect, show
 class Failing:
     """A failing case and what is known around it."""
 
-    kind: str  # "op", "reversed", "fan-out", "diamond", "diamond through", "random"
+    kind: str  # "op", "reversed", "fan-out", "diamond", "diamond through", "chain", "twice", "zero_grad", "random"
     op: str  # the op the check is about (its op-table name, or a method name); "" for properties
     program: Program
     expected: Expected
@@ -67,7 +67,8 @@ def _missing_reverse(c: Failing) -> str | None:
             f"missing __r{dunder}__: {c.expression} raises TypeError while a {symbol} 2 works"
             f" (define __r{dunder}__ for a number on the left)"
         )
-    return f"missing __r{dunder}__: {c.expression} needs a number {symbol} {c.cls}, which raises TypeError in {a['where']}"
+    inside = f"which raises TypeError in {a['where']}"
+    return f"missing __r{dunder}__: {c.expression} needs a number {symbol} {c.cls}, {inside}"
 
 
 _UNSUPPORTED = re.compile(r"unsupported operand type\(s\) for (.+?): '(?:int|float)' and '")
@@ -109,7 +110,7 @@ def _overwritten(c: Failing) -> str | None:
                     f"gradient is overwritten, not accumulated: {c.expression} gives {what} = {show(got)},"
                     f" expected {show(want)} (use +=)"
                 )
-    elif c.overwritten and c.kind in ("diamond", "diamond through", "random"):
+    elif c.overwritten and c.kind in ("diamond", "diamond through", "chain", "random"):
         return "gradient is overwritten, not accumulated, as the fan-out checks show (use += in every _backward)"
     return None
 

@@ -177,7 +177,8 @@ def find_class(module, name):
             "message": f"no class with data, grad and backward() (its classes: {listed}); name one with --class",
         }
     names = ", ".join(sorted(c.__name__ for c in found))
-    return {"ok": False, "error": "class", "message": f"several classes have data, grad and backward(): {names}; choose one with --class"}
+    message = f"several classes have data, grad and backward(): {names}; choose one with --class"
+    return {"ok": False, "error": "class", "message": message}
 
 
 def has_data_and_grad(cls):

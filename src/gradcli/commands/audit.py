@@ -17,15 +17,18 @@ def _seconds(ctx, param, value: float) -> float:
 
 @click.command("audit", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("path", metavar="PATH")
-@click.option("--class", "class_name", metavar="NAME", help="The class to audit [default: the one with data, grad and backward()].")
-@click.option("--nn", metavar="MODULE_OR_PATH", help="Also check this module's MLP against gradcli.nn, with the same weights.")
+@click.option("--class", "class_name", metavar="NAME", help="The class [default: the one with data, grad, backward()].")
+@click.option("--nn", metavar="MODULE_OR_PATH", help="Also check this module's MLP against gradcli.nn's.")
 @format_option("table", "json")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random programs and the MLP's weights.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random programs and MLP weights.")
 @click.option(
     "--examples", type=click.IntRange(0, 100_000), default=100, show_default=True,
     help="How many random programs to try (0: none).",
 )  # fmt: skip
-@click.option("--timeout", type=float, default=2.0, show_default=True, callback=_seconds, help="Time limit per case, in seconds.")
+@click.option(
+    "--timeout", type=float, default=2.0, show_default=True, callback=_seconds,
+    help="Time limit per case, in seconds.",
+)  # fmt: skip
 def command(path, class_name, nn, fmt, seed, examples, timeout):
     """Grade your own micrograd: check a Value class op by op against gradcli's engine.
 

@@ -42,7 +42,8 @@ def audit_view(report: Report) -> Group:
             if getattr(row, label):
                 evidence.add_row(label, getattr(row, label))
         parts += ["", Text(f"FAIL {row.check}", style="bold red"), Padding(evidence, (0, 0, 0, 2), expand=False)]
-    notes = [Text(f"note: {row.check}: {row.diagnosis}", style="yellow") for row in report.rows if row.status != FAIL and row.diagnosis]
+    noted = [row for row in report.rows if row.status != FAIL and row.diagnosis]
+    notes = [Text(f"note: {row.check}: {row.diagnosis}", style="yellow") for row in noted]
     if notes:
         parts += ["", *notes]
     parts += ["", _verdict(report)]
