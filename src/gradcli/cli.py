@@ -53,6 +53,7 @@ def cli():
       gradcli explain "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2
       gradcli check "y = sigmoid(x)**3 + relu(x - z)" --x 0.5 --z 0.1
       gradcli train --data moons --plot boundary.png
+      gradcli audit my_micrograd.py
 
     
     Bind variables with --NAME VALUE, --NAME=VALUE or --set NAME=VALUE.
