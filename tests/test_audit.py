@@ -5,7 +5,6 @@ eats memory is one row; a file that cannot be loaded is exit 2; the report card 
 from __future__ import annotations
 
 import json
-import operator
 import os
 import re
 import signal
@@ -24,6 +23,7 @@ from gradcli.audit import FAIL, UNSUPPORTED, audit, child
 from gradcli.audit.battery import OK, operator_checks
 from gradcli.audit.cases import Program
 from gradcli.audit.randomized import fair, programs
+from gradcli.audit.runner import build
 
 CASES = Path(__file__).parent / "audit_cases"
 MICROGRAD_SUPPORTS = ["a + b", "a + 2", "2 + a", "a - b", "a - 2", "2 - a", "a * b", "a * 2", "2 * a"]
@@ -381,25 +381,7 @@ def test_help_has_examples():
 # ---- the cases themselves ----------------------------------------------------------------------------------
 
 
-BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv, "pow": operator.pow}
 ALL_FORMS = [check.form for check in operator_checks()]
-
-
-def build(program: Program) -> list:
-    """The program built with gradcli's own Value, as the child builds it with the learner's class."""
-    made = []
-    for kind, *args in program.nodes:
-        if kind == "leaf":
-            made.append(Value(args[0]))
-        elif kind == "num":
-            made.append(args[0])
-        elif kind == "neg":
-            made.append(-made[args[0]])
-        elif kind in BINARY:
-            made.append(BINARY[kind](made[args[0]], made[args[1]]))
-        else:
-            made.append(getattr(made[args[0]], kind)())
-    return made
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
@@ -411,7 +393,7 @@ def test_a_programs_text_means_what_its_nodes_build(data):
     expected = fair(program)
     if expected is None:
         return
-    made = build(program)
+    made = build(program.nodes, Value)  # as the child builds the learner's class
     made[-1].backward()
     assert made[-1].data == pytest.approx(expected.value, rel=1e-9)
     assert [made[i].grad for i, _ in program.leaves()] == pytest.approx(expected.grads, rel=1e-9, abs=1e-12)

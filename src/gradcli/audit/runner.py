@@ -108,23 +108,17 @@ def load(request):
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    try:
-        module = import_target(request["target"], request["is_path"], request["folder"])
-    except SyntaxError as exc:
-        return {"ok": False, "error": "syntax", "message": "".join(traceback.format_exception_only(exc))}
-    except BaseException as exc:
-        return {"ok": False, "error": "import", **described(exc)}
+    module = imported(request["target"], request["is_path"], request["folder"], "")
+    if isinstance(module, dict):
+        return module
     found = find_class(module, request["class"])
     if isinstance(found, dict):
         return found
     State.cls = found
     if request["nn"] is not None:
-        try:
-            nn = import_target(request["nn"], request["nn_is_path"], request["nn_folder"])
-        except SyntaxError as exc:
-            return {"ok": False, "error": "nn syntax", "message": "".join(traceback.format_exception_only(exc))}
-        except BaseException as exc:
-            return {"ok": False, "error": "nn import", **described(exc)}
+        nn = imported(request["nn"], request["nn_is_path"], request["nn_folder"], "nn ")
+        if isinstance(nn, dict):
+            return nn
         if not isinstance(getattr(nn, "MLP", None), type):
             return {"ok": False, "error": "nn", "message": "no MLP class"}
         State.mlp = nn.MLP
@@ -132,10 +126,16 @@ def load(request):
     return {"ok": True, "class": found.__name__, "attributes": attributes, "recursion_limit": sys.getrecursionlimit()}
 
 
-def described(exc):
-    """`NameError: name 'x' is not defined (engine.py, line 3, in <module>)` in parts."""
-    out = failure(exc)
-    return {"message": f"{out['error']}: {out['message']}" + (f" ({out['where']})" if out["where"] else "")}
+def imported(target, is_path, folder, which):
+    """The module, or the failure to import it as JSON (a syntax error as Python shows it)."""
+    try:
+        return import_target(target, is_path, folder)
+    except SyntaxError as exc:
+        return {"ok": False, "error": f"{which}syntax", "message": "".join(traceback.format_exception_only(exc))}
+    except BaseException as exc:
+        out = failure(exc)
+        where = f" ({out['where']})" if out["where"] else ""
+        return {"ok": False, "error": f"{which}import", "message": f"{out['error']}: {out['message']}{where}"}
 
 
 def import_target(target, is_path, folder):
@@ -209,9 +209,10 @@ def short(x):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def build(nodes):
+def build(nodes, cls):
+    """The case's nodes made with `cls`: instances, numbers, and the results of its operators."""
     State.phase = "build"
-    made, cls = [], State.cls
+    made = []
     for node in nodes:
         kind = node[0]
         if kind == "leaf":
@@ -235,7 +236,7 @@ def case(request):
 
 def run_case(request):
     nodes = request["nodes"]
-    made = build(nodes)
+    made = build(nodes, State.cls)
     leaves = [made[i] for i, node in enumerate(nodes) if node[0] == "leaf"]
     out = made[-1]
     snapshots = []
