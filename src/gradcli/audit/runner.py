@@ -239,6 +239,8 @@ def run_case(request):
     made = build(nodes, State.cls)
     leaves = [made[i] for i, node in enumerate(nodes) if node[0] == "leaf"]
     out = made[-1]
+    if not callable(getattr(out, "backward", None)):
+        raise Failure(f"the result is {short(out)}, which has no backward()")
     snapshots = []
     for action in request["actions"]:
         State.phase = action
