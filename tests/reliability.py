@@ -10,15 +10,21 @@ from __future__ import annotations
 import os
 import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
 from gradcli.cli import cli
 
 #: Commands whose non-zero exit can be a result rather than an error: the report is on stdout.
-RESULT_EXITS = {"check": 1}
+RESULT_EXITS = {"check": 1, "audit": 1}
 #: Options that keep a run short; options given after them win (click keeps the last).
-QUICK = {"train": ["--steps", "2", "--hidden", "2"]}
+QUICK = {"train": ["--steps", "2", "--hidden", "2"], "audit": ["--examples", "3"]}
+#: Commands whose input is a file but not a program: the option that names it (None: the argument).
+INPUT_OPTIONS = {"train": "--data", "audit": None}
+#: What such a command runs on when a test gives it no input (train makes its own data).
+ADDS = str(Path(__file__).parent / "audit_cases" / "adds.py")  # a class that only adds: a quick audit
+DEFAULT_INPUTS = {"audit": [ADDS]}
 #: Values for options that a command requires.
 REQUIRED = {"--lr": "0.1"}
 
@@ -41,6 +47,19 @@ def base(command: str) -> list[str]:
     unknown = [o for o in needed if o not in REQUIRED]
     assert not unknown, f"{command} requires {unknown}: add a value to REQUIRED in tests/reliability.py"
     return QUICK.get(command, []) + [arg for o in needed for arg in (o, REQUIRED[o])]
+
+
+def input_args(command: str, path: str) -> list[str]:
+    """The arguments that make `command` read its input from `path`."""
+    if takes_program(command):
+        return ["-f", path]
+    option = INPUT_OPTIONS[command]
+    return [path] if option is None else [option, path]
+
+
+def default_input(command: str) -> list[str]:
+    """The input a command that takes no program runs on when a test gives none."""
+    return DEFAULT_INPUTS.get(command, [])
 
 
 def program_commands() -> list[str]:

@@ -31,14 +31,15 @@ import pytest
 
 from conftest import run_cli
 from gradcli.program import MAX_SOURCE_BYTES
-from reliability import assert_clean, base, commands, takes_program
+from reliability import assert_clean, base, commands, default_input, takes_program
+from reliability import input_args as given
 
 ROOT = os.geteuid() == 0
 
 
 def input_args(command: str, path: str) -> list[str]:
     """The arguments that make `command` read `path`."""
-    return (["-f", path] if takes_program(command) else ["--data", path]) + base(command)
+    return given(command, path) + base(command)
 
 
 def read_error(command: str, path: str, input: bytes | None = None) -> str:
@@ -123,7 +124,8 @@ SEED = ["L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2"]
 
 def gradcli_process(command: str, **options) -> subprocess.CompletedProcess:
     """`python -m gradcli COMMAND` on the seed example (or train's quick run), as a real process."""
-    argv = [sys.executable, "-m", "gradcli", command, *(SEED if takes_program(command) else []), *base(command)]
+    argv = [sys.executable, "-m", "gradcli", command, *(SEED if takes_program(command) else default_input(command))]
+    argv += base(command)
     return subprocess.run(argv, stderr=subprocess.PIPE, text=True, **options)
 
 

@@ -35,7 +35,7 @@ from gradcli.cli import cli
 from gradcli.errors import GradcliError
 from gradcli.ops import FUNCTIONS, OPS
 from gradcli.parser import parse
-from reliability import assert_clean, base, commands, scratch_folder, takes_program
+from reliability import ADDS, assert_clean, base, commands, default_input, input_args, scratch_folder, takes_program
 
 EXAMPLES = int(os.environ.get("GRADCLI_FUZZ_EXAMPLES", "0"))
 settings.register_profile(
@@ -43,14 +43,16 @@ settings.register_profile(
     max_examples=EXAMPLES or 25,
     derandomize=not EXAMPLES,  # CI: the same examples every run; on demand: new ones each time
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+    + [HealthCheck.nested_given],  # audit's random programs are a hypothesis search of their own
 )
 FUZZ = settings.get_profile("gradcli-fuzz")
 
 # ---- how each command is fed --------------------------------------------------------------------
 
-#: Commands that take other input than a program: the option that names their input file.
-INPUT_OPTIONS = {"train": "--data"}
+#: Commands that take other input than a program: the name of their input file (the option that
+#: names it is in reliability.INPUT_OPTIONS).
+INPUT_FILES = {"train": "input.csv", "audit": "input.py"}
 SEED = ["L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2"]
 
 
@@ -66,10 +68,10 @@ def run_input(command: str, data: str | bytes, bindings: list[str], as_file: boo
                 argv = [data]
             argv += bindings
         else:
-            assert command in INPUT_OPTIONS, f"teach this fuzz suite how to feed `{command}`: see INPUT_OPTIONS"
-            path = Path(folder, "input.csv")
+            assert command in INPUT_FILES, f"teach this fuzz suite how to feed `{command}`: see INPUT_FILES"
+            path = Path(folder, INPUT_FILES[command])
             path.write_bytes(data if isinstance(data, bytes) else data.encode())
-            argv = [INPUT_OPTIONS[command], str(path)]
+            argv = input_args(command, str(path))
         assert_clean(run_cli(command, *argv, *base(command)), command)
 
 
@@ -142,6 +144,9 @@ def csv_data(draw) -> str:
     return "\n".join(header + [",".join(row) for row in rows]) + "\n"
 
 
+#: A valid input of each command that takes no program.
+VALID_INPUTS = {"train": csv_data(), "audit": st.just(Path(ADDS).read_text())}
+
 MUTATION = st.one_of(
     st.sampled_from(list("0123456789.eE+-*/^()=,;#\n\r\t _abcxLpi[]{}!@$&|<>?~'\"\\")),
     st.characters(blacklist_categories=("Cs",)),
@@ -182,7 +187,7 @@ def test_token_soup(command, data, text):
 @FUZZ
 @given(data=st.data())
 def test_valid_input_mutated_by_one_character(command, data):
-    valid = programs() if takes_program(command) else csv_data()
+    valid = programs() if takes_program(command) else VALID_INPUTS[command]
     run_input(command, data.draw(mutated(valid)), [], as_file=False)
 
 
@@ -210,7 +215,7 @@ def test_random_option_values(command, data):
     options = [p for p in params if isinstance(p, click.Option) and p.name not in ("help", "file")]
     chosen = data.draw(st.lists(st.sampled_from(options), min_size=1, max_size=3))
     argv = [arg for p in chosen for arg in data.draw(option_values(p))]
-    program = SEED if takes_program(command) else []
+    program = SEED if takes_program(command) else default_input(command)
     with scratch_folder() as folder:
         Path(folder, "in.grad").write_text("L = (a*b + c)*f")
         assert_clean(run_cli(command, *program, *base(command), *argv), command)

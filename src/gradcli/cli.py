@@ -21,7 +21,7 @@ from . import __version__
 from .errors import BindingError, GradcliError, InputError, shorten
 from .suggest import did_you_mean
 
-ORDER = ["eval", "graph", "step", "explain", "check", "train"]
+ORDER = ["eval", "graph", "step", "explain", "check", "train", "audit"]
 
 #: Settings for commands that take a program and its bindings.
 PROGRAM_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": ["-h", "--help"]}
@@ -85,6 +85,7 @@ def cli(ctx):
       gradcli explain "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2
       gradcli check "y = sigmoid(x)**3 + relu(x - z)" --x 0.5 --z 0.1
       gradcli train --data moons --plot boundary.png
+      gradcli audit my_micrograd.py
 
     \b
     Bind variables with --NAME VALUE, --NAME=VALUE or --set NAME=VALUE.
@@ -327,5 +328,6 @@ def _drop_stdout() -> None:
 
 def _where(exc: BaseException) -> str:
     """`gradcheck.py:52`: the innermost frame of gradcli's own code in the exception's traceback."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "gradcli" in f.filename]
+    package = Path(__file__).parent  # not "gradcli" in the path: a checkout's own folder may be called gradcli
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).is_relative_to(package)]
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "unknown place"
