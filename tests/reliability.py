@@ -19,6 +19,8 @@ from gradcli.cli import cli
 RESULT_EXITS = {"check": 1}
 #: Options that keep a run short; options given after them win (click keeps the last).
 QUICK = {"train": ["--steps", "2", "--hidden", "2"]}
+#: Commands that sample a program over a range (--NAME LO:HI): a failing sample is a gap, not an error.
+SAMPLING = {"plot"}
 #: Values for options that a command requires.
 REQUIRED = {"--lr": "0.1"}
 
@@ -40,6 +42,14 @@ def base(command: str) -> list[str]:
     unknown = [o for o in needed if o not in REQUIRED]
     assert not unknown, f"{command} requires {unknown}: add a value to REQUIRED in tests/reliability.py"
     return QUICK.get(command, []) + [arg for o in needed for arg in (o, REQUIRED[o])]
+
+
+def bindings(command: str, *pairs: str) -> list[str]:
+    """`--NAME VALUE` pairs as `command` takes them: a sampling command gets the first as the range VALUE:VALUE+1."""
+    pairs = list(pairs)
+    if command in SAMPLING:
+        pairs[1] = f"{pairs[1]}:{float(pairs[1]) + 1}"
+    return pairs
 
 
 def program_commands() -> list[str]:

@@ -57,7 +57,9 @@ def _not_a_variable(graph: Graph, name: str) -> str:
 class Descent:
     """Runs the steps and keeps what a report needs: the start, the current state, the output history."""
 
-    def __init__(self, graph: Graph, bindings: dict[str, float], output: int, lr: float, moving: list[int]):
+    def __init__(
+        self, graph: Graph, bindings: dict[str, float], output: int, lr: float, moving: list[int], trail: bool = False
+    ):
         self.graph, self.output, self.lr, self.moving = graph, output, lr, moving
         self.label = graph.labels()[output]  # what reports call the output (an unnamed one is `out`)
         self.program = compiled(graph)
@@ -65,6 +67,7 @@ class Descent:
         self.values = list(self.start.values)
         self.history = [self.values[output]]  # the output before each step, then after the last
         self.last = (0, [self.values[i] for i in moving])  # the last finite state: step, moving values
+        self.trail = [self.last[1]] if trail else None  # with `trail`, the moving values after each step
         self.problem: str | None = None  # why a step failed ("" until diagnosed)
         self.interrupted = False
 
@@ -99,6 +102,7 @@ class Descent:
         """The hot loop: n steps, or fewer when one fails (then `problem` is set to "")."""
         values, output, lr, moving = self.values, self.output, self.lr, self.moving
         backward, forward, history, isfinite = self.program.backward, self.program.forward, self.history, math.isfinite
+        trail = self.trail
         first = self.steps + 1
         for step in range(first, first + n):
             try:
@@ -114,6 +118,8 @@ class Descent:
                 self.problem = ""
                 return
             self.last = (step, state)
+            if trail is not None:
+                trail.append(state)
             history.append(values[output])
 
     def _restore(self) -> None:
@@ -123,6 +129,8 @@ class Descent:
             self.values[i] = value
         self.program.forward(self.values)
         self.history[step:] = [self.values[self.output]]
+        if self.trail is not None:
+            del self.trail[step + 1 :]
 
     def _diagnose(self) -> str:
         """Why the step after the last finite state failed: replay it on the engine's checked path."""

@@ -25,6 +25,7 @@ class Op(NamedTuple):
     domain: str | Callable = ""  # why the forward function fails; a function of the arguments, or text
     infix: bool = False  # written between its arguments: a * b
     kink: Callable | None = None  # argument values -> why the derivative there is only a convention
+    edge: Callable | None = None  # argument values -> a number that is 0 at the kink and changes sign across it
     form: str = ""  # how explain writes the op on its arguments; "" means "{x} symbol {y}" or "symbol({x})"
 
 
@@ -69,6 +70,12 @@ class ScalarMath:
         return out * math.log(x) if x != 0 else 0.0
 
 
+def kink_at(edge: Callable, why: str) -> dict:
+    """An op's kink, described once by its edge: `kink` says why where the edge is 0 (floats);
+    `edge` itself serves arrays, where a sign change between samples marks a kink between them."""
+    return {"kink": lambda *args: edge(*args) == 0 and why, "edge": edge}
+
+
 def _table(m) -> dict[str, Op]:
     ops = [
         # ---- arithmetic ------------------------------------------------------------------
@@ -82,17 +89,17 @@ def _table(m) -> dict[str, Op]:
         # ---- functions of one argument -----------------------------------------------------
         Op("tanh", "tanh", 1, m.tanh, (lambda x, o: 1.0 - o * o,), ("1 - tanh({x})**2",)),
         Op("sigmoid", "sigmoid", 1, m.sigmoid, (lambda x, o: o * (1.0 - o),), ("sigmoid({x})*(1 - sigmoid({x}))",)),
-        Op("relu", "relu", 1, m.relu, (lambda x, o: m.gt(x, 0.0),), ("1 if {x} > 0 else 0",), kink=lambda x: x == 0 and "relu has a kink at 0"),
+        Op("relu", "relu", 1, m.relu, (lambda x, o: m.gt(x, 0.0),), ("1 if {x} > 0 else 0",), **kink_at(lambda x: x, "relu has a kink at 0")),
         Op("exp", "exp", 1, m.exp, (lambda x, o: o,), ("exp({x})",)),
         Op("log", "log", 1, m.log, (lambda x, o: 1.0 / x,), ("1/{x}",), "log needs a positive argument"),
         Op("sqrt", "sqrt", 1, m.sqrt, (lambda x, o: 0.5 / o,), ("1/(2*sqrt({x}))",), "sqrt needs a non-negative argument"),
-        Op("abs", "abs", 1, m.abs, (lambda x, o: m.gt(x, 0.0) - m.gt(0.0, x),), ("sign({x})",), kink=lambda x: x == 0 and "abs has a kink at 0"),
+        Op("abs", "abs", 1, m.abs, (lambda x, o: m.gt(x, 0.0) - m.gt(0.0, x),), ("sign({x})",), **kink_at(lambda x: x, "abs has a kink at 0")),
         Op("sin", "sin", 1, m.sin, (lambda x, o: m.cos(x),), ("cos({x})",)),
         Op("cos", "cos", 1, m.cos, (lambda x, o: -m.sin(x),), ("-sin({x})",)),
         Op("tan", "tan", 1, m.tan, (lambda x, o: 1.0 + o * o,), ("1 + tan({x})**2",)),
         # ---- functions of two arguments ----------------------------------------------------
-        Op("max", "max", 2, m.maximum, (lambda x, y, o: m.tie(x, y), lambda x, y, o: m.tie(y, x)), ("1 if {x} > {y}, 1/2 if equal, else 0", "1 if {y} > {x}, 1/2 if equal, else 0"), kink=lambda x, y: x == y and "max has tied arguments"),
-        Op("min", "min", 2, m.minimum, (lambda x, y, o: m.tie(y, x), lambda x, y, o: m.tie(x, y)), ("1 if {x} < {y}, 1/2 if equal, else 0", "1 if {y} < {x}, 1/2 if equal, else 0"), kink=lambda x, y: x == y and "min has tied arguments"),
+        Op("max", "max", 2, m.maximum, (lambda x, y, o: m.tie(x, y), lambda x, y, o: m.tie(y, x)), ("1 if {x} > {y}, 1/2 if equal, else 0", "1 if {y} > {x}, 1/2 if equal, else 0"), **kink_at(lambda x, y: x - y, "max has tied arguments")),
+        Op("min", "min", 2, m.minimum, (lambda x, y, o: m.tie(y, x), lambda x, y, o: m.tie(x, y)), ("1 if {x} < {y}, 1/2 if equal, else 0", "1 if {y} < {x}, 1/2 if equal, else 0"), **kink_at(lambda x, y: x - y, "min has tied arguments")),
     ]  # fmt: skip
     return {op.name: op for op in ops}
 
