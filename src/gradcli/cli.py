@@ -31,7 +31,7 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         from . import commands
 
-        found = {m.name for m in pkgutil.iter_modules(commands.__path__)}
+        found = {m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")}
         return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
 
     def get_command(self, ctx, name):

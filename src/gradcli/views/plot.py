@@ -182,8 +182,8 @@ def _path(ax, x: np.ndarray, y: np.ndarray) -> list:
     steps = len(x) - 1
     size = 14 if steps <= 60 else 5
     ax.plot(x, y, color=PATH, linewidth=1.0, zorder=5)
-    ax.scatter(x[1:-1], y[1:-1], s=size, color=PATH, zorder=6, label=f"each step ({steps})")
     ax.scatter(x[:1], y[:1], s=80, color=START, edgecolors="white", zorder=7, label="start")
+    ax.scatter(x[1:-1], y[1:-1], s=size, color=PATH, zorder=6, label=f"each step ({steps})")
     ax.scatter(x[-1:], y[-1:], s=110, marker="*", color=END, edgecolors="white", zorder=7, label="end")
     return ax.get_legend_handles_labels()[0][-3:]
 
@@ -240,3 +240,44 @@ def _quiet(ax) -> None:
         spine.set_color("#bbbbbb")
     ax.tick_params(colors=INK, labelsize=8)
     ax.grid(True, color=GRID, linewidth=0.7)
+
+
+def descent_figure(d) -> Figure:
+    """A descent (a `Descent` run with `trail=True`): its path on the curve (one moving variable), on the
+    contours (two), or the output against the step number (more)."""
+    from ..batch import Batch
+    from ..sampling import curve, surface, title
+
+    labels = d.graph.labels()
+    names = [labels[i] for i in d.moving]
+    subtitle = f"gradient descent on {d.label}: {d.steps} step{'' if d.steps == 1 else 's'}, lr {d.lr:g}"
+    if d.problem is not None:
+        subtitle += " (stopped: the next step fails)"
+    if len(names) > 2 or d.trail is None:
+        return history_figure(d.history, d.label, title(d.graph), subtitle)
+    path = np.array(d.trail, dtype=float).T
+    fixed = {n: v for n, v in d.bindings().items() if n not in names}
+    batch = Batch(d.graph, d.output, fixed)
+    spans = [_around(p) for p in path]
+    if len(spans) == 2:
+        spans = _square(*spans)
+    if len(names) == 1:
+        samples = curve(batch, names[0], *spans[0], 400)
+        return curve_figure(samples, (path[0], np.asarray(d.history, dtype=float)), subtitle)
+    samples = surface(batch, dict(zip(names, spans)), 200)
+    return surface_figure(samples, (path[0], path[1]), subtitle)
+
+
+def _square(a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
+    """Widen the narrower range to the wider one's span (same centre), unless their scales differ tenfold."""
+    wide = max(a[1] - a[0], b[1] - b[0])
+    if wide > 10 * min(a[1] - a[0], b[1] - b[0]):
+        return [a, b]
+    return [((lo + hi - wide) / 2, (lo + hi + wide) / 2) for lo, hi in (a, b)]
+
+
+def _around(values: np.ndarray) -> tuple[float, float]:
+    """A range around the values a variable took, with a margin (some room when it hardly moved)."""
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.25 * (hi - lo) or 0.5 * max(1.0, abs(lo))
+    return lo - pad, hi + pad
