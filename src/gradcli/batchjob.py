@@ -199,7 +199,7 @@ def run_dask(
                 if kind == "csv":
                     header = list(dd.read_csv(data, dtype=str, blocksize=64 * 2**20)._meta.columns)
                     batch = plan_for(header)
-                    dtypes = {c: float if c in batch.variables else object for c in header}
+                    dtypes = {c: "float64" if c in batch.variables else "string" for c in header}
                     frame = dd.read_csv(data, dtype=dtypes, blocksize=64 * 2**20, keep_default_na=False,
                                         na_values={v: ["", "NA", "nan", "NaN"] for v in batch.variables})  # fmt: skip
                 else:

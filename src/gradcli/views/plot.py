@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import warnings
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -25,8 +27,22 @@ SERIES = ["#2f63ad", "#d4561c", "#3a8a55"]  # the output, its derivative, a furt
 UNDEFINED = "#ececec"
 START, END, PATH = "#3a8a55", "#c0392b", "#1f1f1f"
 ARROWS = 21  # arrows per side of a surface, at most
+LARGEST = 1e300  # axis limits stay this side of overflow (a diverging descent)
 
 
+def quietly(function):
+    """Without numpy's and matplotlib's warnings on huge or undefined values (gaps are meant)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@quietly
 def picture(fig: Figure, fmt: str = "png") -> bytes:
     """The figure as PNG (or `svg`, `pdf`) bytes."""
     buffer = io.BytesIO()
@@ -43,6 +59,7 @@ def _figure(width: float, height: float) -> Figure:
 # ---- curves ---------------------------------------------------------------------------------------
 
 
+@quietly
 def curve_figure(curve: Curve, path: tuple[np.ndarray, np.ndarray] | None = None, subtitle: str = "") -> Figure:
     """One panel per series, stacked, sharing x; with `path` (x, output per step) only the output panel."""
     series = curve.series[:1] if path is not None else curve.series
@@ -90,8 +107,8 @@ def _limits(values: np.ndarray) -> tuple[float, float]:
     p_lo, p_hi = (float(v) for v in np.percentile(finite, [5, 95]))
     if hi - lo > 20 * (p_hi - p_lo) and p_hi > p_lo:
         lo, hi = max(lo, p_lo - (p_hi - p_lo)), min(hi, p_hi + (p_hi - p_lo))
-    pad = 0.06 * (hi - lo) or 0.5 * max(1.0, abs(hi))
-    return lo - pad, hi + pad
+    pad = (0.06 * hi - 0.06 * lo) or 0.5 * max(1.0, abs(hi))
+    return max(lo - pad, -LARGEST), min(hi + pad, LARGEST)
 
 
 def _runs(x: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
@@ -110,6 +127,7 @@ def _runs(x: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
 # ---- surfaces -------------------------------------------------------------------------------------
 
 
+@quietly
 def surface_figure(surface: Surface, path: tuple[np.ndarray, np.ndarray] | None = None, subtitle: str = "") -> Figure:
     """Filled contours of the output, the negative gradient as arrows, kinks dotted; a descent path on top."""
     fig = _figure(7.2, 6.0)
@@ -188,18 +206,20 @@ def _path(ax, x: np.ndarray, y: np.ndarray) -> list:
     return ax.get_legend_handles_labels()[0][-3:]
 
 
+@quietly
 def history_figure(history: list[float], label: str, title: str, subtitle: str = "") -> Figure:
     """The output against the step number, each step a point."""
     fig = _figure(7.5, 4.2)
     ax = fig.subplots()
     steps = np.arange(len(history))
     values = np.asarray(history, dtype=float)
+    start, end = values[0], values[-1]
+    if values.min() > 0 and values.max() / values.min() > 100:  # spans decades: draw their logarithm
+        values, label = np.log10(values), f"log10({label})"
     ax.plot(steps, values, color=SERIES[0], linewidth=1.4)
     ax.scatter(steps, values, s=10 if len(steps) <= 200 else 2, color=SERIES[0], zorder=3)
-    ax.scatter(steps[:1], values[:1], s=70, color=START, zorder=4, label=f"start {values[0]:.6g}")
-    ax.scatter(steps[-1:], values[-1:], s=90, marker="*", color=END, zorder=4, label=f"end {values[-1]:.6g}")
-    if values.min() > 0 and values.max() / values.min() > 100:
-        ax.set_yscale("log")
+    ax.scatter(steps[:1], values[:1], s=70, color=START, zorder=4, label=f"start {start:.6g}")
+    ax.scatter(steps[-1:], values[-1:], s=90, marker="*", color=END, zorder=4, label=f"end {end:.6g}")
     ax.set_xlabel("step", color=INK)
     ax.set_ylabel(label, color=INK)
     ax.legend(fontsize=8, frameon=False)
@@ -242,6 +262,7 @@ def _quiet(ax) -> None:
     ax.grid(True, color=GRID, linewidth=0.7)
 
 
+@quietly
 def descent_figure(d) -> Figure:
     """A descent (a `Descent` run with `trail=True`): its path on the curve (one moving variable), on the
     contours (two), or the output against the step number (more)."""
@@ -253,9 +274,9 @@ def descent_figure(d) -> Figure:
     subtitle = f"gradient descent on {d.label}: {d.steps} step{'' if d.steps == 1 else 's'}, lr {d.lr:g}"
     if d.problem is not None:
         subtitle += " (stopped: the next step fails)"
-    if len(names) > 2 or d.trail is None:
+    path = np.array(d.trail if d.trail is not None else [], dtype=float).T
+    if len(names) > 2 or not path.size or _diverged(path):
         return history_figure(d.history, d.label, title(d.graph), subtitle)
-    path = np.array(d.trail, dtype=float).T
     fixed = {n: v for n, v in d.bindings().items() if n not in names}
     batch = Batch(d.graph, d.output, fixed)
     spans = [_around(p) for p in path]
@@ -268,9 +289,17 @@ def descent_figure(d) -> Figure:
     return surface_figure(samples, (path[0], path[1]), subtitle)
 
 
+def _diverged(path: np.ndarray) -> bool:
+    """Did the variables run off a million times their starting scale? (Then the output per step says more.)"""
+    scale = np.maximum(1.0, np.abs(path[:, 0]))
+    return bool((np.abs(path).max(axis=1) > 1e6 * scale).any())
+
+
 def _square(a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
     """Widen the narrower range to the wider one's span (same centre), unless their scales differ tenfold."""
     wide = max(a[1] - a[0], b[1] - b[0])
+    if not np.isfinite(wide):
+        return [a, b]
     if wide > 10 * min(a[1] - a[0], b[1] - b[0]):
         return [a, b]
     return [((lo + hi - wide) / 2, (lo + hi + wide) / 2) for lo, hi in (a, b)]
@@ -279,5 +308,5 @@ def _square(a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float,
 def _around(values: np.ndarray) -> tuple[float, float]:
     """A range around the values a variable took, with a margin (some room when it hardly moved)."""
     lo, hi = float(values.min()), float(values.max())
-    pad = 0.25 * (hi - lo) or 0.5 * max(1.0, abs(lo))
-    return lo - pad, hi + pad
+    pad = (0.25 * hi - 0.25 * lo) or 0.5 * max(1.0, abs(lo))
+    return max(lo - pad, -LARGEST), min(hi + pad, LARGEST)
