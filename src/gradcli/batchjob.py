@@ -21,6 +21,7 @@ from .parser import parse
 from .program import output_node
 
 DASK_INSTALL = "pip install 'gradcli[dask]'"
+DASK_BLOCK = 64 * 2**20  # bytes of CSV per Dask partition
 
 
 @dataclass
@@ -197,10 +198,10 @@ def run_dask(
         try:
             with client:
                 if kind == "csv":
-                    header = list(dd.read_csv(data, dtype=str, blocksize=64 * 2**20)._meta.columns)
+                    header = list(dd.read_csv(data, dtype=str, blocksize=DASK_BLOCK)._meta.columns)
                     batch = plan_for(header)
                     dtypes = {c: "float64" if c in batch.variables else "string" for c in header}
-                    frame = dd.read_csv(data, dtype=dtypes, blocksize=64 * 2**20, keep_default_na=False,
+                    frame = dd.read_csv(data, dtype=dtypes, blocksize=DASK_BLOCK, keep_default_na=False,
                                         na_values={v: ["", "NA", "nan", "NaN"] for v in batch.variables})  # fmt: skip
                 else:
                     frame = dd.read_parquet(data)
