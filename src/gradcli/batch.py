@@ -75,12 +75,12 @@ class Batch:
             grads = program.backward(values, output, seed=np.ones(rows))
             value = _full(values[output], rows)
             undefined = ~np.isfinite(value)
-            out = {self.label: np.where(undefined, np.nan, value)}
             failed = undefined.copy()
+            out = {self.label: _nan_where(value, undefined)}
             for name in self.variables:
                 grad = _full(grads[self.graph.variables[name]], rows)
-                bad = undefined | ~np.isfinite(grad)
-                out[self.gradient_name(name)] = np.where(bad, np.nan, grad)
+                bad = ~np.isfinite(grad) | undefined
+                out[self.gradient_name(name)] = _nan_where(grad, bad)
                 failed |= bad
         return Chunk(out, failed, values, inputs)
 
@@ -122,6 +122,11 @@ class Batch:
         return found
 
 
+def _nan_where(values: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """NaN where `bad` holds (a copy only when some cell is bad: rows rarely fail)."""
+    return np.where(bad, np.nan, values) if bad.any() else values
+
+
 def _full(value, rows: int) -> np.ndarray:
     """A node's value as an array of `rows` (a node that depends on no column is one float)."""
     array = np.asarray(value, dtype=float)
@@ -147,7 +152,9 @@ def evaluate(program: str | Graph, columns: Mapping[str, np.ndarray], of: str | 
     if len(lengths) > 1:
         raise InputError(f"the columns have different lengths: {sorted(lengths)}")
     batch = Batch(graph, output_node(graph, of), graph.defaults() | fixed)
-    parts = [chunk.columns for _, chunk in batch.chunks(arrays)]
-    if not parts:  # no rows
-        return {name: np.empty(0) for name in batch.names}
-    return {name: np.concatenate([p[name] for p in parts]) for name in batch.names}
+    rows = lengths.pop() if lengths else 1
+    out = {name: np.empty(rows) for name in batch.names}
+    for start, chunk in batch.chunks(arrays):
+        for name, values in chunk.columns.items():
+            out[name][start : start + len(values)] = values
+    return out
