@@ -83,7 +83,8 @@ def evaluation(rows: int, repeat: int) -> list[dict]:
         theirs, _ = median_time(pytorch, repeat)
         print(f"   PyTorch batched autograd {rows / theirs:,.0f} rows/s", flush=True)
         goal = "gradcli >= 1/2 of PyTorch's rows/s"
-        out.append(row("7 batch", case, mine / rows * 1e9, "ns/row", "torch batched", theirs / rows * 1e9, 0.5, goal=goal))
+        theirs_ns = theirs / rows * 1e9
+        out.append(row("7 batch", case, mine / rows * 1e9, "ns/row", "torch batched", theirs_ns, 0.5, goal=goal))
     else:
         out.append(row("7 batch", case, mine / rows * 1e9, "ns/row", "torch (not installed)"))
     if installed("micrograd"):
@@ -139,7 +140,8 @@ def big(folder: Path) -> list[dict]:
     seconds, peak = whole(command)
     case = f"eval --data, {rows:,} rows ({csv.stat().st_size / 2**30:.1f} GiB CSV): peak memory"
     print(f"7. {case}: {peak:,.0f} MiB, {rows / seconds:,.0f} rows/s", flush=True)
-    return [row("7 batch", case, peak, "MiB", below=500), row("7 batch", case[:-13] + ": rows/s", rows / seconds, "rows/s")]
+    rate = row("7 batch", case[: -len(": peak memory")] + ": rows/s", rows / seconds, "rows/s")
+    return [row("7 batch", case, peak, "MiB", below=500), rate]
 
 
 def plot_startup(runs: int) -> list[dict]:
@@ -166,7 +168,7 @@ def plot_startup(runs: int) -> list[dict]:
     return out
 
 
-def main(rows: int = 1_000_000, repeat: int = 3, runs: int = 10, with_big: bool = False, dask: bool = True) -> list[dict]:
+def main(rows: int = 1_000_000, repeat: int = 3, runs: int = 10, with_big: bool = False, dask: bool = True) -> list:
     out = evaluation(rows, repeat)
     if installed("pyarrow"):
         with tempfile.TemporaryDirectory() as folder:
