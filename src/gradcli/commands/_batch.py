@@ -80,10 +80,12 @@ def _bar(source):
     from ..views.batch import progress_bar, rate
 
     with progress_bar(err) as progress:
-        task = progress.add_task("", total=source.size, rows="0", rate="-")
+        task = progress.add_task("", total=max(source.rows, 1), rows="0", rate="-")
 
         def show(summary) -> None:
             seconds = time.perf_counter() - summary.started
-            progress.update(task, completed=source.done, rows=f"{summary.rows:,}", rate=rate(summary.rows, seconds))
+            total = max(source.rows, summary.rows)  # a CSV file's row count is an estimate
+            rows = f"{summary.rows:,}"
+            progress.update(task, total=total, completed=summary.rows, rows=rows, rate=rate(summary.rows, seconds))
 
         yield show
