@@ -98,10 +98,12 @@ def plan(graph: Graph, output: int, bindings: dict, given: list[str], columns: l
 
 def run_local(batch: Batch, source, open_sink, strict: bool = False, on_batch=None) -> Summary:
     """Stream `source` (a datafile.Source) through the batch into the sink `open_sink(schema)` makes."""
+    from .datafile import doubles
+
     pa = source.pa
     summary, sink = Summary(), None
     for record in source.batches():
-        columns = {v: record.column(v).to_numpy(zero_copy_only=False) for v in source.variables}
+        columns = {v: doubles(record.column(v)) for v in source.variables}
         try:
             rows = evaluate_rows(batch, columns, strict)
         except EvalError as exc:

@@ -14,8 +14,12 @@ import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import GradcliError, InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 INSTALL = "pip install 'gradcli[data]'"
 READS = ("csv", "parquet")
@@ -160,6 +164,20 @@ class Source:
                         return self._where(number)
                     seen += 1
         return f"{self.path}, row {row + 1}"
+
+
+def doubles(column) -> np.ndarray:
+    """A float64 Arrow array as numpy, NaN where null, without pyarrow's pandas-based conversion
+    (importing pandas costs about a second of start-up)."""
+    import numpy as np
+
+    values = np.frombuffer(column.buffers()[1], dtype=np.float64, count=column.offset + len(column))
+    values = values[column.offset :]
+    if column.null_count:
+        bits = np.frombuffer(column.buffers()[0], dtype=np.uint8)
+        valid = np.unpackbits(bits, bitorder="little")[column.offset : column.offset + len(column)].astype(bool)
+        values = np.where(valid, values, np.nan)
+    return values
 
 
 def _number(text: str) -> float | None:
