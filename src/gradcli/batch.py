@@ -74,14 +74,21 @@ class Batch:
             values = program.forward(program.values(self.fixed | inputs))
             grads = program.backward(values, output, seed=np.ones(rows))
             value = _full(values[output], rows)
-            undefined = ~np.isfinite(value)
-            failed = undefined.copy()
-            out = {self.label: _nan_where(value, undefined)}
-            for name in self.variables:
-                grad = _full(grads[self.graph.variables[name]], rows)
-                bad = ~np.isfinite(grad) | undefined
-                out[self.gradient_name(name)] = _nan_where(grad, bad)
-                failed |= bad
+            columns = [value] + [_full(grads[self.graph.variables[name]], rows) for name in self.variables]
+            total = value.copy()
+            for grad in columns[1:]:
+                total += grad
+            if np.isfinite(total).all():  # the usual case, checked in one pass: NaN and inf survive a sum
+                failed = np.zeros(rows, dtype=bool)
+            else:
+                undefined = ~np.isfinite(value)
+                failed, cells = undefined.copy(), [_nan_where(value, undefined)]
+                for grad in columns[1:]:
+                    bad = ~np.isfinite(grad) | undefined
+                    cells.append(_nan_where(grad, bad))
+                    failed |= bad
+                columns = cells
+            out = dict(zip(self.names, columns))
         return Chunk(out, failed, values, inputs)
 
     def chunks(self, columns: Mapping[str, np.ndarray]):
