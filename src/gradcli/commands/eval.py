@@ -28,7 +28,9 @@ from ..program import Run, load, output_node
 )  # fmt: skip
 @click.option("--data", metavar="FILE", help="Evaluate every row of a CSV or Parquet file.")
 @click.option("--out", metavar="FILE", help="With --data: write here (.csv .parquet .jsonl), not stdout.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Where --data runs")
+@click.option(
+    "--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Where --data runs."
+)
 @click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: a dask.distributed scheduler's address.")
 @click.option("--strict", is_flag=True, help="A row whose value or gradient is not finite stops with an error.")
 @format_option("table", "json")
