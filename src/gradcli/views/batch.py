@@ -32,7 +32,7 @@ def summary_lines(summary: Summary, out: str | None) -> list[str]:
     """`wrote result.csv: 1,000,000 rows in 2.31 s (433,000 rows/s)`, and a note on the failing rows."""
     plural = "" if summary.rows == 1 else "s"
     done = f"{summary.rows:,} row{plural} in {summary.seconds:.2f} s ({rate(summary.rows, summary.seconds)} rows/s)"
-    parts = f" ({summary.parts} parts)" if summary.parts else ""
+    parts = f" ({summary.parts} part{'' if summary.parts == 1 else 's'})" if summary.parts else ""
     lines = [f"wrote {out}{parts}: {done}" if out else done]
     if summary.failed:
         where, why = summary.first
