@@ -5,7 +5,8 @@
     python benchmarks/run.py --quick      # small sizes: checks that everything runs, not the targets
 
 Targets: 1 engine (bench_engine), 2 Value API (bench_value), 3 from text (bench_text), 4 start-up
-and 5 many steps (bench_cli), 6 train (bench_train). A peer that is not installed is skipped with a
+and 5 many steps (bench_cli), 6 train (bench_train), 7 batch and plot (bench_batch; `--big` adds
+the 10,000,000-row file). A peer that is not installed is skipped with a
 note. Figures are medians; ratios are peer / gradcli, so "12x" means gradcli is 12 times faster.
 """
 
@@ -98,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--install", action="store_true", help="pip-install missing peers first")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check that everything runs")
+    parser.add_argument("--big", action="store_true", help="also eval --data on a 10,000,000-row file (1 GB)")
     options = parser.parse_args()
     if options.install:
         install_peers()
@@ -116,6 +118,9 @@ def main() -> None:
     rows += bench_text.main(5_000 if quick else 250_000, 1 if quick else 3)
     rows += bench_cli.main(10 if quick else 40, 2_000 if quick else 100_000, 1 if quick else 3)
     rows += train_rows(3 if quick else 100)
+    batch = optional("bench_batch")
+    if batch is not None:
+        rows += batch.main(20_000 if quick else 1_000_000, 1 if quick else 3, 2 if quick else 10, options.big)
 
     print()
     print(f"Python {platform.python_version()} on {platform.machine()}, {platform.node() or 'this machine'}")

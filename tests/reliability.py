@@ -20,6 +20,8 @@ from gradcli.cli import cli
 RESULT_EXITS = {"check": 1, "audit": 1}
 #: Options that keep a run short; options given after them win (click keeps the last).
 QUICK = {"train": ["--steps", "2", "--hidden", "2"], "audit": ["--examples", "3"]}
+#: Commands that sample a program over a range (--NAME LO:HI): a failing sample is a gap, not an error.
+SAMPLING = {"plot"}
 #: Commands whose input is a file but not a program: the option that names it (None: the argument).
 INPUT_OPTIONS = {"train": "--data", "audit": None}
 #: What such a command runs on when a test gives it no input (train makes its own data).
@@ -60,6 +62,14 @@ def input_args(command: str, path: str) -> list[str]:
 def default_input(command: str) -> list[str]:
     """The input a command that takes no program runs on when a test gives none."""
     return DEFAULT_INPUTS.get(command, [])
+
+
+def bindings(command: str, *pairs: str) -> list[str]:
+    """`--NAME VALUE` pairs as `command` takes them: a sampling command gets the first as the range VALUE:VALUE+1."""
+    pairs = list(pairs)
+    if command in SAMPLING:
+        pairs[1] = f"{pairs[1]}:{float(pairs[1]) + 1}"
+    return pairs
 
 
 def program_commands() -> list[str]:

@@ -151,7 +151,10 @@ def test_bare_gradcli_prints_the_help_and_exits_0():
     [
         ("evl", "no such command 'evl'; did you mean eval?"),
         ("chekc", "no such command 'chekc'; did you mean check?"),
-        ("plot", "no such command 'plot' (commands: eval, graph, step, explain, check, train, help)"),
+        (
+            "frobnicate",
+            "no such command 'frobnicate' (commands: eval, graph, step, explain, check, train, audit, plot, help)",
+        ),
     ],
 )
 def test_a_command_typo_suggests_the_command(name, message):

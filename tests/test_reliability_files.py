@@ -31,7 +31,7 @@ import pytest
 
 from conftest import run_cli
 from gradcli.program import MAX_SOURCE_BYTES
-from reliability import assert_clean, base, commands, default_input, takes_program
+from reliability import assert_clean, base, bindings, commands, default_input, takes_program
 from reliability import input_args as given
 
 ROOT = os.geteuid() == 0
@@ -106,7 +106,7 @@ def test_standard_input_past_the_read_limit(command):
 def test_utf8_byte_order_mark_is_fine(command, tmp_path):
     path = tmp_path / "bom.grad"
     path.write_bytes("\ufeffL = x*x".encode())
-    result = run_cli(command, "-f", str(path), "--x", "3", *base(command))
+    result = run_cli(command, "-f", str(path), *bindings(command, "--x", "3"), *base(command))
     assert_clean(result, command)
     assert result.exit_code == 0
 
@@ -124,8 +124,8 @@ SEED = ["L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2"]
 
 def gradcli_process(command: str, **options) -> subprocess.CompletedProcess:
     """`python -m gradcli COMMAND` on the seed example (or train's quick run), as a real process."""
-    argv = [sys.executable, "-m", "gradcli", command, *(SEED if takes_program(command) else default_input(command))]
-    argv += base(command)
+    program = [SEED[0], *bindings(command, *SEED[1:])] if takes_program(command) else default_input(command)
+    argv = [sys.executable, "-m", "gradcli", command, *program, *base(command)]
     return subprocess.run(argv, stderr=subprocess.PIPE, text=True, **options)
 
 

@@ -21,7 +21,7 @@ import pytest
 
 import gradcli
 from conftest import run_cli
-from reliability import assert_clean, base, commands, default_input, scratch_folder, takes_program
+from reliability import assert_clean, base, bindings, commands, default_input, scratch_folder, takes_program
 
 SOURCE = Path(gradcli.__file__).parent
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "breakpoint"}
@@ -103,8 +103,8 @@ def test_python_code_is_a_syntax_error_and_does_nothing(text):
 
 @pytest.mark.parametrize("command", commands())
 def test_a_command_writes_nothing_unless_told(command):
-    program = ["L = etc*passwd + tmp", "--etc", "1", "--passwd", "2", "--tmp", "3"] if takes_program(command) else []
-    program = program or default_input(command)
+    pairs = bindings(command, "--etc", "1", "--passwd", "2", "--tmp", "3")
+    program = ["L = etc*passwd + tmp", *pairs] if takes_program(command) else default_input(command)
     with scratch_folder() as folder:
         result = run_cli(command, *program, *base(command))
         assert_clean(result, command)

@@ -24,7 +24,7 @@ import pytest
 from conftest import run_cli
 from gradcli.parser import parse
 from gradcli.program import MAX_SOURCE_BYTES
-from reliability import assert_clean, base, program_commands
+from reliability import assert_clean, base, bindings, program_commands
 
 slow = pytest.mark.skipif(not os.environ.get("GRADCLI_SLOW_TESTS"), reason="minutes; set GRADCLI_SLOW_TESTS=1")
 
@@ -71,7 +71,7 @@ def test_twenty_thousand_deep_nesting_in_every_command(tmp_path, command):
     """Views walk the graph too: explain, graph, check and step must not recurse (nor go quadratic) either."""
     path = tmp_path / "program.grad"
     path.write_text("x = 0.5\n" + "tanh(" * 20_000 + "x" + ")" * 20_000)
-    result = run_cli(command, "-f", str(path), *base(command))
+    result = run_cli(command, "-f", str(path), *bindings(command, "--x", "0.5"), *base(command))
     assert_clean(result, command)
     assert result.exit_code == 0 and result.stdout
 

@@ -33,7 +33,7 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         from . import commands
 
-        found = {m.name for m in pkgutil.iter_modules(commands.__path__)}
+        found = {m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")}
         return [n for n in ORDER if n in found] + sorted(found - set(ORDER)) + ["help"]
 
     def get_command(self, ctx, name):
@@ -232,7 +232,9 @@ def precision_option(command):
 
 def strict_option(command):
     return click.option(
-        "--strict", is_flag=True, help="Make a gradient that is infinite or undefined an error (exit 1)."
+        "--strict",
+        is_flag=True,
+        help="Make a gradient that is infinite or undefined an error (exit 1); with --data, at the first such row.",
     )(command)
 
 

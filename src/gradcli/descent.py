@@ -110,7 +110,7 @@ class Descent:
 
     def __init__(
         self, graph: Graph, bindings: dict[str, float], output: int, lr: float, moving: list[int],
-        every: bool = True, strict: bool = False,
+        every: bool = True, strict: bool = False, trail: bool = False,
     ):  # fmt: skip
         self.graph, self.output, self.lr = graph, output, lr
         self.label = graph.labels()[output]  # what reports call the output (an unnamed one is `out`)
@@ -123,7 +123,8 @@ class Descent:
             raise EvalError(f"nothing can move: {self.why_held()}")
         self.values = list(self.start.values)
         self.history = History(self.values[output], every)  # the output before each step, then after the last
-        self.last = (0, [self.values[i] for i in moving])  # the last finite state: step, moving values
+        self.last = (0, [self.values[i] for i in self.moving])  # the last finite state: step, moving values
+        self.trail = [self.last[1]] if trail else None  # with `trail`, the moving values after each step
         self.problem: str | None = None  # why a step failed ("" until diagnosed)
         self.interrupted = False
 
@@ -172,6 +173,7 @@ class Descent:
         backward, forward, isfinite = self.program.backward, self.program.forward, math.isfinite
         history = self.history
         every, kept, due = history.all, history.kept, history.next  # History.append, inline: the hot path
+        trail = self.trail
         done = value = None
         try:
             for step in range(self.steps + 1, self.steps + 1 + n):
@@ -188,6 +190,8 @@ class Descent:
                     self.problem = ""
                     return
                 self.last = (step, state)
+                if trail is not None:
+                    trail.append(state)
                 done = step
                 value = values[output]
                 if every is not None:
@@ -206,6 +210,8 @@ class Descent:
             self.values[i] = value
         self.program.forward(self.values)
         self.history.cut(step, self.values[self.output])
+        if self.trail is not None:
+            del self.trail[step + 1 :]
 
     def _diagnose(self) -> str:
         """Why the step after the last finite state failed: replay it on the engine's checked path."""

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import InputError
 
@@ -15,13 +19,24 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     A device or a pipe (`/dev/stdout`, `/dev/null`, `>(cmd)`) is written straight to: there is no
     file to replace. Through a symbolic link the file it names is replaced, and the link stays.
     """
+    with atomic_stream(path) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_stream(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through, piece by piece: it replaces `path` only when the block ends.
+
+    An exception inside the block (an error, Ctrl-C) leaves the old file as it was and no
+    temporary file behind. Devices, pipes and links as in `write_atomic`.
+    """
     given = Path(path)
     if given.is_dir():
         raise InputError(f"cannot write {path}: it is a folder")
     try:
         if given.exists() and not given.is_file():
             with open(given, "wb") as handle:
-                handle.write(data)
+                yield handle
             return
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -33,13 +48,8 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
+            yield handle
+        _permissions(tmp, target)
         os.replace(tmp, target)
     except BaseException as exc:
         if tmp is not None:
@@ -47,3 +57,40 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """A new folder to fill; it replaces `path` (a folder or file) only when the block ends."""
+    given = Path(path)
+    target = Path(os.path.realpath(given))
+    if not target.parent.is_dir():
+        raise InputError(f"cannot write {path}: the folder {given.parent} does not exist")
+    tmp = None
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+        yield tmp
+        _permissions(tmp, target, folder=True)
+        old = None
+        if target.exists():
+            old = target.with_name(f"{tmp.name}.old")
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    except BaseException as exc:
+        if tmp is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def _permissions(tmp: str | Path, target: Path, folder: bool = False) -> None:
+    """The new file keeps the old one's mode, or gets the usual mode of a new file (umask applied)."""
+    if target.exists() and target.is_dir() == folder:
+        os.chmod(tmp, target.stat().st_mode & 0o7777)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, (0o777 if folder else 0o666) & ~umask)

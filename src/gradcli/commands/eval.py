@@ -15,6 +15,7 @@ from ..cli import (
     stdout_console,
     strict_option,
 )
+from ..errors import InputError
 from ..program import Run, load, output_node
 
 
@@ -26,10 +27,16 @@ from ..program import Run, load, output_node
     "--limit", type=click.IntRange(min=0), default=500, show_default=True,
     help="Show at most this many rows in the table, the first and the last (0: all).",
 )  # fmt: skip
+@click.option("--data", metavar="FILE", help="Evaluate every row of a CSV or Parquet file.")
+@click.option("--out", metavar="FILE", help="With --data: write here (.csv .parquet .jsonl), not stdout.")
+@click.option(
+    "--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Where --data runs."
+)
+@click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: a dask.distributed scheduler's address.")
 @format_option("table", "json")
 @precision_option
 @strict_option
-def command(args, file, sets, of, show_all, limit, fmt, precision, strict):
+def command(args, file, sets, of, show_all, limit, data, out, engine, scheduler, fmt, precision, strict):
     """Evaluate a program and every node's gradient d(output)/d(node).
 
     A gradient that is infinite or undefined at the point (sqrt at 0) is shown as inf or
@@ -41,8 +48,16 @@ def command(args, file, sets, of, show_all, limit, fmt, precision, strict):
       gradcli eval "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2 --format json
       gradcli eval "tanh(x1*w1 + x2*w2 + b)" --x1 2 --x2 0 --w1 -3 --w2 1 --b 6.8814 --all
       gradcli eval -f model.grad --set lr=0.1
+      gradcli eval "o=tanh(x1*w1 + x2*w2 + b)" --data rows.csv --out grads.parquet
     """
     expr, given = program_args(args, sets)
+    if data is not None:
+        from ._batch import run as run_batch
+
+        return run_batch(expr, file, given, of, data, out, engine, scheduler, strict)
+    for option, value in (("--out", out), ("--engine dask", engine == "dask" or None), ("--scheduler", scheduler)):
+        if value is not None:
+            raise InputError(f"{option} is for evaluating the rows of a file: give --data FILE")
     graph, bindings = load(expr, file, given)
     run = Run.of(graph, bindings, output_node(graph, of), strict)
     if fmt == "json":

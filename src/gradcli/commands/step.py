@@ -30,10 +30,11 @@ from ..program import load, output_node
 @click.option("--freeze", multiple=True, metavar="A,B", help="Move every variable but these.")
 @click.option("--of", "of", metavar="NAME", help="Descend on this node (any name shown) instead of the output.")
 @click.option("--graph", "picture", metavar="FILE", help="Draw the graph after the last update (.svg .png .pdf .dot).")
+@click.option("--plot", metavar="FILE", help="Draw the descent's path (.png .svg .pdf).")
 @format_option("table", "json")
 @precision_option
 @strict_option
-def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precision, strict):
+def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, precision, strict):
     """Take gradient-descent steps: v -= lr * dL/dv.
 
     Each step moves every variable (or only --wrt, or all but --freeze) by -lr times its
@@ -50,18 +51,26 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
       gradcli step "o=tanh(x1*w1 + x2*w2 + b)" --x1 2 --x2 0 --w1 -3 --w2 1 --b 6.88 --lr 0.1 --freeze x1,x2
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.01 --steps 10 --format json
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.001 --graph after.svg
+      gradcli step "(x-3)**2 + 5*(y+1)**2" --x 0 --y 0 --lr 0.08 --steps 30 --plot path.png
     """
     expr, given = program_args(args, sets)
     lr = learning_rate(rate)
     if picture is not None:
         _check_picture(picture)
+    if plot is not None:
+        from .train import _plot_format
+
+        plot_format = _plot_format(plot)
     graph, bindings = load(expr, file, given)
     if picture is not None:
         from ..render import check_size, format_of
 
         check_size(format_of(picture), len(graph))  # refuse a too-large picture before the descent
     output = output_node(graph, of)
-    descent = Descent(graph, bindings, output, lr, moving(graph, wrt, freeze), every=fmt == "json", strict=strict)
+    every = fmt == "json" or plot is not None  # JSON and the picture need every step's output
+    descent = Descent(
+        graph, bindings, output, lr, moving(graph, wrt, freeze), every=every, strict=strict, trail=plot is not None
+    )
     out = stdout_console() if fmt == "table" else None  # JSON needs no Rich (start-up time)
     if out is not None and steps > 1 and out.is_terminal:
         _run_with_bar(descent, steps)
@@ -71,6 +80,12 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
         from ..render import save_graph
 
         save_graph(descent.now(), picture, precision=precision)
+    if plot is not None:
+        from ..output import write_atomic
+        from ..views.plot import descent_figure
+        from ..views.plot import picture as figure_bytes
+
+        write_atomic(plot, figure_bytes(descent_figure(descent), plot_format))
     if fmt == "json":
         from ..views.records import step_json
 
@@ -81,6 +96,8 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
         out.print(step_report(descent, precision))
     if descent.held:
         echo_note(descent.why_held())
+    if plot is not None:
+        click.echo(f"wrote {plot}", err=True)
     _stopped(descent, steps)
 
 
