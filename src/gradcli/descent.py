@@ -14,6 +14,7 @@ import time
 from .engine import compiled, evaluate, gradients
 from .errors import DomainError, InputError
 from .graph import Graph
+from .interrupts import shielded
 from .program import Run, parse_number
 
 
@@ -116,13 +117,19 @@ class Descent:
             self.last = (step, state)
             history.append(values[output])
 
+    def stop(self) -> None:
+        """Ctrl-C (or SIGTERM, SIGHUP) landed outside the steps' own loop: back to the last whole step."""
+        self.interrupted = True
+        self._restore()
+
     def _restore(self) -> None:
         """Go back to the last finite state (wherever a Ctrl-C landed) and make the history match it."""
-        step, state = self.last
-        for i, value in zip(self.moving, state, strict=True):
-            self.values[i] = value
-        self.program.forward(self.values)
-        self.history[step:] = [self.values[self.output]]
+        with shielded():  # runs whole: a second signal waits until the state is consistent
+            step, state = self.last
+            for i, value in zip(self.moving, state, strict=True):
+                self.values[i] = value
+            self.program.forward(self.values)
+            self.history[step:] = [self.values[self.output]]
 
     def _diagnose(self) -> str:
         """Why the step after the last finite state failed: replay it on the engine's checked path."""

@@ -7,6 +7,34 @@ import tempfile
 from pathlib import Path
 
 from .errors import InputError
+from .interrupts import shielded
+
+
+def check_path(path: str | os.PathLike) -> Path:
+    """The file that writing `path` replaces (through any symbolic link), or an input error saying why not.
+
+    Refused: a folder, a name ending in `/` (`out.dot/` never replaces the file `out.dot`), a
+    symbolic link that loops, and a file whose folder does not exist (for a link, the folder of
+    the file it names).
+    """
+    name = os.fspath(path)
+    if Path(name).is_dir():
+        raise InputError(f"cannot write {name}: it is a folder")
+    if name.endswith(("/", os.sep)):
+        raise InputError(f"cannot write {name}: a name that ends in / is a folder's, and there is no such folder")
+    try:
+        target = Path(os.path.realpath(name, strict=True))
+    except FileNotFoundError:  # a new file, or a link to a file not made yet
+        target = Path(os.path.realpath(name))
+    except OSError as exc:  # a link that loops
+        raise InputError(f"cannot write {name}: {exc.strerror or exc}") from None
+    folder = target.parent
+    if not folder.is_dir():
+        if not Path(name).is_symlink():
+            raise InputError(f"cannot write {name}: the folder {Path(name).parent} does not exist")
+        link = os.readlink(name)
+        raise InputError(f"cannot write {name}: it links to {link}, and the folder {folder} does not exist")
+    return target
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
@@ -14,24 +42,20 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
 
     A device or a pipe (`/dev/stdout`, `/dev/null`, `>(cmd)`) is written straight to: there is no
     file to replace. Through a symbolic link the file it names is replaced, and the link stays.
+    No temporary file is left behind, whatever stops the write (an error, Ctrl-C, SIGTERM).
     """
-    given = Path(path)
-    if given.is_dir():
-        raise InputError(f"cannot write {path}: it is a folder")
+    target = check_path(path)
     try:
-        if given.exists() and not given.is_file():
-            with open(given, "wb") as handle:
+        if target.exists() and not target.is_file():
+            with open(target, "wb") as handle:
                 handle.write(data)
             return
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    target = Path(os.path.realpath(given))
-    folder = target.parent
-    if not folder.is_dir():
-        raise InputError(f"cannot write {path}: the folder {given.parent} does not exist")
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        with shielded():  # a signal cannot fall between making the file and knowing its name
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         if target.exists():
@@ -43,7 +67,8 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
         os.replace(tmp, target)
     except BaseException as exc:
         if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+            with shielded():
+                Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..cli import (
@@ -17,6 +15,8 @@ from ..cli import (
 )
 from ..descent import Descent, learning_rate, moving
 from ..errors import EvalError, InputError, Interrupted
+from ..interrupts import shielded
+from ..output import check_path
 from ..program import load, output_node
 
 
@@ -52,29 +52,56 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
         _check_picture(picture)
     graph, bindings = load(expr, file, given)
     if picture is not None:
-        from ..render import check_size, format_of
+        from ..render import check_graph, format_of
 
-        check_size(format_of(picture), len(graph))  # refuse a too-large picture before the descent
+        check_graph(graph, format_of(picture))  # refuse a too-large picture before the descent
     output = output_node(graph, of)
-    descent = Descent(graph, bindings, output, lr, moving(graph, wrt, freeze))
+    chosen = moving(graph, wrt, freeze)
     out = stdout_console() if fmt == "table" else None  # JSON needs no Rich (start-up time)
-    if out is not None and steps > 1 and out.is_terminal:
-        _run_with_bar(descent, steps)
-    else:
-        descent.run(steps)
-    if picture is not None:
-        from ..render import save_graph
+    descent = _descend(graph, bindings, output, lr, chosen, steps, bar=out is not None and out.is_terminal)
+    drawn = picture is None or _draw(descent, picture, precision)
+    try:
+        if fmt == "json":
+            from ..views.records import step_record
 
+            echo_json(step_record(descent))
+        else:
+            from ..views.step import step_report
+
+            out.print(step_report(descent, precision))
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted after step {descent.steps} of {steps}, while printing the report") from None
+    _stopped(descent, steps, picture if not drawn else None)
+
+
+def _descend(graph, bindings, output: int, lr: float, chosen: list[int], steps: int, bar: bool) -> Descent:
+    """Run the descent. Ctrl-C (or SIGTERM, SIGHUP) at any moment stops it at the last whole step."""
+    try:
+        descent = Descent(graph, bindings, output, lr, chosen)
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted: no step finished; nothing was written") from None
+    try:
+        if bar and steps > 1:
+            _run_with_bar(descent, steps)
+        else:
+            descent.run(steps)
+    except KeyboardInterrupt:  # outside the steps themselves: setting up the bar, restoring, diagnosing
+        descent.stop()
+    if descent.interrupted and descent.steps == 0:
+        raise Interrupted("interrupted: no step finished; nothing was written")
+    return descent
+
+
+def _draw(descent: Descent, picture: str, precision: int) -> bool:
+    """Draw the graph after the last step; False when Ctrl-C stopped the drawing (nothing is written)."""
+    from ..render import save_graph
+
+    try:
         save_graph(descent.now(), picture, precision=precision)
-    if fmt == "json":
-        from ..views.records import step_record
-
-        echo_json(step_record(descent))
-    else:
-        from ..views.step import step_report
-
-        out.print(step_report(descent, precision))
-    _stopped(descent, steps)
+    except KeyboardInterrupt:
+        descent.interrupted = True
+        return False
+    return True
 
 
 def _check_picture(path: str) -> None:
@@ -85,9 +112,7 @@ def _check_picture(path: str) -> None:
         format_of(path)
     except InputError:
         raise InputError(f"--graph {path}: name the picture .svg, .png, .pdf or .dot") from None
-    folder = Path(path).parent
-    if not folder.is_dir():
-        raise InputError(f"--graph {path}: the folder {folder} does not exist")
+    check_path(path)
 
 
 def _run_with_bar(descent: Descent, steps: int) -> None:
@@ -101,19 +126,25 @@ def _run_with_bar(descent: Descent, steps: int) -> None:
     if not err.is_terminal or err.is_dumb_terminal:
         descent.run(steps)
         return
-    with progress_bar(err, descent.label) as bar:
+    bar = progress_bar(err, descent.label)
+    try:
+        bar.start()
         task = bar.add_task("", total=steps, value=number(descent.history[-1]))
 
         def show(d: Descent) -> None:
             bar.update(task, completed=d.steps, value=number(d.history[-1]))
 
         descent.run(steps, show)
+    finally:
+        with shielded():  # the bar is taken down (and its thread stopped) whatever happened
+            bar.stop()
 
 
-def _stopped(descent: Descent, steps: int) -> None:
+def _stopped(descent: Descent, steps: int, unwritten: str | None) -> None:
     """Say why the descent stopped early, after the report of the state it stopped at."""
     if descent.interrupted:
-        raise Interrupted(f"interrupted after step {descent.steps} of {steps}; the report shows that state")
+        skipped = f"; {unwritten} was not written" if unwritten else ""
+        raise Interrupted(f"interrupted after step {descent.steps} of {steps}; the report shows that state{skipped}")
     if descent.problem is not None:
         last = f"the report shows step {descent.steps}, the last finite state"
         raise EvalError(f"step {descent.steps + 1} of {steps} failed: {descent.problem}; {last}")
