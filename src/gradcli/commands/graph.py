@@ -69,3 +69,4 @@ def command(args, file, sets, out, fmt, rankdir, of, precision):
         sys.stdout.buffer.flush()
     else:
         save(picture, out, fmt, len(graph))
+        click.echo(f"wrote {out}", err=True)
