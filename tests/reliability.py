@@ -8,11 +8,15 @@ report (and no error line) when a gradient fails the check.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
+import gradcli
 from gradcli.cli import cli
 
 #: Commands whose non-zero exit can be a result rather than an error: the report is on stdout.
@@ -69,3 +73,57 @@ def scratch_folder():
             yield folder
         finally:
             os.chdir(here)
+
+
+class Moments:
+    """A tracer that counts the moments of a run in gradcli's own code, or delivers a signal at one of them.
+
+    A moment is a line of one of `files` (paths inside the gradcli package), or the start of a call
+    that such a line makes; counting begins when a function named `start` is first entered and ends
+    when one named `until` is (by default: never). With
+    `at=k`, the signal's handler, as the run installed it, is called at the k-th moment: exactly
+    what a real signal arriving there does, without racing one against the run.
+    """
+
+    def __init__(self, files: tuple[str, ...], start: str, until: str = "", at: int = 0, signum=signal.SIGINT):
+        package = Path(gradcli.__file__).resolve().parent
+        self.files = {str(package / f) for f in files}
+        self.start, self.until, self.at, self.signum = start, until, at, signum
+        self.count, self.started, self.where = 0, False, ""
+
+    def __enter__(self) -> Moments:
+        sys.settrace(self._call)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.settrace(None)
+
+    def _call(self, frame, event, arg):
+        code = frame.f_code
+        if not self.started:
+            if code.co_name != self.start:
+                return None
+            self.started = True
+        if code.co_name == self.until:
+            sys.settrace(None)
+            return None
+        if code.co_filename in self.files:
+            self._tick(frame)
+            return self._line
+        caller = frame.f_back
+        if caller is not None and caller.f_code.co_filename in self.files:
+            self._tick(frame)
+        return None
+
+    def _line(self, frame, event, arg):
+        if event == "line":
+            self._tick(frame)
+        return self._line
+
+    def _tick(self, frame) -> None:
+        self.count += 1
+        if self.count == self.at:
+            self.where = f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} in {frame.f_code.co_name}"  # a handler that raises also ends the tracing (Python unsets it)
+            handler = signal.getsignal(self.signum)
+            if callable(handler):
+                handler(self.signum, frame)

@@ -7,7 +7,9 @@ the same for `kill` and for a terminal that closes, and the exit code is 128 + t
 (130, 143, 129). A signal that the parent set to be ignored (`nohup`) stays ignored.
 
 Inside `shielded()` a signal waits until the block ends: for the few lines that must run whole,
-such as recording a temporary file's name or killing a child.
+such as recording a temporary file's name or killing a child. A command can also shield all of
+its work and open `interruptible()` windows for the long parts (a descent, a layout), each of
+which handles its own `Interrupt`: then a signal can land nowhere unhandled.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ class Interrupt(KeyboardInterrupt):
 def _on_signal(signum: int, frame) -> None:
     global _pending, _received
     _received = _received or signum
-    if _shields:
+    # Inside a shield, or in this module's own bookkeeping (entering or leaving a block), it waits.
+    if _shields or (frame is not None and frame.f_code.co_filename == __file__):
         _pending = _pending or signum
         return
     raise Interrupt(signum)
@@ -43,8 +46,9 @@ def _on_signal(signum: int, frame) -> None:
 @contextmanager
 def handled():
     """Turn SIGINT, SIGTERM and SIGHUP into `Interrupt` for the duration (main thread only)."""
-    global _received, _pending
+    global _received, _pending, _shields
     _received = _pending = None
+    _shields = 0
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -59,18 +63,53 @@ def handled():
             signal.signal(s, handler)
 
 
-@contextmanager
-def shielded():
-    """Let a signal that arrives inside the block take effect only when the block is done."""
-    global _shields, _pending
-    _shields += 1
-    try:
-        yield
-    finally:
+def _act() -> None:
+    """Raise the signal that waited, if any."""
+    global _pending
+    if _pending is not None:
+        signum, _pending = _pending, None
+        raise Interrupt(signum)
+
+
+class shielded:
+    """`with shielded():` a signal that arrives inside the block takes effect when the block is done."""
+
+    def __enter__(self) -> None:
+        global _shields
+        _shields += 1
+
+    def __exit__(self, *exc) -> None:
+        global _shields
         _shields -= 1
-        if not _shields and _pending is not None:
-            signum, _pending = _pending, None
-            raise Interrupt(signum)
+        if not _shields:
+            _act()
+
+
+class interruptible:
+    """`with interruptible():` inside `shielded()`, a block where signals act at once again; one that
+    waited acts on entry."""
+
+    def __enter__(self) -> None:
+        global _shields
+        self.saved, _shields = _shields, 0
+        try:
+            _act()
+        except Interrupt:
+            _shields = self.saved  # the block never began: its exit will not run
+            raise
+
+    def __exit__(self, *exc) -> None:
+        global _shields
+        _shields = self.saved
+        if not _shields:
+            _act()
+
+
+def take_pending() -> bool:
+    """Did a signal arrive in a shielded block that has not acted on it yet? It is then taken (acted on)."""
+    global _pending
+    pending, _pending = _pending, None
+    return pending is not None
 
 
 def received() -> int | None:

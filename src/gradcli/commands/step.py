@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from ..cli import (
@@ -15,7 +17,7 @@ from ..cli import (
 )
 from ..descent import Descent, learning_rate, moving
 from ..errors import EvalError, InputError, Interrupted
-from ..interrupts import shielded
+from ..interrupts import interruptible, shielded, take_pending
 from ..output import check_path
 from ..program import load, output_node
 
@@ -58,9 +60,11 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
     output = output_node(graph, of)
     chosen = moving(graph, wrt, freeze)
     out = stdout_console() if fmt == "table" else None  # JSON needs no Rich (start-up time)
-    descent = _descend(graph, bindings, output, lr, chosen, steps, bar=out is not None and out.is_terminal)
-    drawn = picture is None or _draw(descent, picture, precision)
-    try:
+    # From here a signal (Ctrl-C, SIGTERM, SIGHUP) waits, except in the long parts, which handle it:
+    # whenever it comes, the report shows the last whole step, or the error says that no step finished.
+    with shielded():
+        descent = _descend(graph, bindings, output, lr, chosen, steps, bar=out is not None and out.is_terminal)
+        unwritten = picture if picture is not None and not _draw(descent, picture, precision) else None
         if fmt == "json":
             from ..views.records import step_record
 
@@ -69,22 +73,22 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, fmt, precis
             from ..views.step import step_report
 
             out.print(step_report(descent, precision))
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted after step {descent.steps} of {steps}, while printing the report") from None
-    _stopped(descent, steps, picture if not drawn else None)
+        _stopped(descent, steps, unwritten)
 
 
 def _descend(graph, bindings, output: int, lr: float, chosen: list[int], steps: int, bar: bool) -> Descent:
-    """Run the descent. Ctrl-C (or SIGTERM, SIGHUP) at any moment stops it at the last whole step."""
+    """Run the descent; a signal stops it at the last whole step."""
     try:
-        descent = Descent(graph, bindings, output, lr, chosen)
+        with interruptible():
+            descent = Descent(graph, bindings, output, lr, chosen)
     except KeyboardInterrupt:
         raise Interrupted("interrupted: no step finished; nothing was written") from None
     try:
-        if bar and steps > 1:
-            _run_with_bar(descent, steps)
-        else:
-            descent.run(steps)
+        with interruptible():
+            if bar and steps > 1:
+                _run_with_bar(descent, steps)
+            else:
+                descent.run(steps)
     except KeyboardInterrupt:  # outside the steps themselves: setting up the bar, restoring, diagnosing
         descent.stop()
     if descent.interrupted and descent.steps == 0:
@@ -93,15 +97,26 @@ def _descend(graph, bindings, output: int, lr: float, chosen: list[int], steps: 
 
 
 def _draw(descent: Descent, picture: str, precision: int) -> bool:
-    """Draw the graph after the last step; False when Ctrl-C stopped the drawing (nothing is written)."""
+    """Draw the graph after the last step; False when a signal stopped the drawing before the file was replaced."""
     from ..render import save_graph
 
+    before = _stamp(picture)
     try:
-        save_graph(descent.now(), picture, precision=precision)
+        with interruptible():
+            save_graph(descent.now(), picture, precision=precision)
     except KeyboardInterrupt:
         descent.interrupted = True
-        return False
+        return _stamp(picture) != before  # the signal may have come just after the new file took the old one's place
     return True
+
+
+def _stamp(path: str) -> tuple | None:
+    """What tells one version of a file from the next: a replaced file is a new inode."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns
 
 
 def _check_picture(path: str) -> None:
@@ -127,21 +142,24 @@ def _run_with_bar(descent: Descent, steps: int) -> None:
         descent.run(steps)
         return
     bar = progress_bar(err, descent.label)
-    try:
+    with shielded():  # the bar is set up and taken down whole (its thread stopped), whenever a signal comes
         bar.start()
-        task = bar.add_task("", total=steps, value=number(descent.history[-1]))
+        try:
+            task = bar.add_task("", total=steps, value=number(descent.history[-1]))
 
-        def show(d: Descent) -> None:
-            bar.update(task, completed=d.steps, value=number(d.history[-1]))
+            def show(d: Descent) -> None:
+                bar.update(task, completed=d.steps, value=number(d.history[-1]))
 
-        descent.run(steps, show)
-    finally:
-        with shielded():  # the bar is taken down (and its thread stopped) whatever happened
+            with interruptible():
+                descent.run(steps, show)
+        finally:
             bar.stop()
 
 
 def _stopped(descent: Descent, steps: int, unwritten: str | None) -> None:
     """Say why the descent stopped early, after the report of the state it stopped at."""
+    if take_pending():  # a signal came while the report was being printed
+        descent.interrupted = True
     if descent.interrupted:
         skipped = f"; {unwritten} was not written" if unwritten else ""
         raise Interrupted(f"interrupted after step {descent.steps} of {steps}; the report shows that state{skipped}")
