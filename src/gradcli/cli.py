@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import pkgutil
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import click
 
 from . import __version__, interrupts
-from .errors import GradcliError, InputError
+from .errors import GradcliError, InputError, Interrupted
 
 ORDER = ["eval", "graph", "step", "explain", "check", "train"]
 
@@ -38,6 +39,14 @@ class LazyGroup(click.Group):
         if name not in self.list_commands(ctx):
             return None
         return importlib.import_module(f"gradcli.commands.{name}").command
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except interrupts.Interrupt as exc:
+            if exc.signum == signal.SIGINT:
+                raise  # click starts a new line, after the ^C that the terminal shows
+            raise Interrupted("interrupted") from None  # SIGTERM, SIGHUP: no ^C on the screen
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

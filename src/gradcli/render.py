@@ -14,6 +14,7 @@ the WebAssembly run interrupted by wasmtime's epochs). DOT text has no limit.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -26,7 +27,7 @@ from pathlib import Path
 import graphviz
 
 from .errors import GradcliError, InputError
-from .interrupts import shielded
+from .interrupts import interruptible, shielded
 from .output import write_atomic
 from .views.dot import digraph, run_digraph
 
@@ -163,8 +164,8 @@ def _too_slow(who: str) -> RenderError:
 def _run_dot(program: str, source: str, fmt: str) -> bytes:
     """Run dot as a child that never outlives the layout: killed on the time limit, an error or a signal."""
     args = [program, f"-T{fmt}"] + ([f"-Gdpi={PNG_DPI}"] if fmt == "png" else [])
-    try:
-        with shielded():  # once the child exists, it is known here, so that it can be stopped
+    with shielded():  # a signal acts only while the layout is awaited: the child is always known, and stopped
+        try:
             child = subprocess.Popen(
                 args,
                 stdin=subprocess.PIPE,
@@ -173,15 +174,15 @@ def _run_dot(program: str, source: str, fmt: str) -> bytes:
                 start_new_session=True,  # Ctrl-C on the terminal reaches gradcli, which stops the child itself
                 preexec_fn=_dies_with_parent(),
             )
-    except OSError as exc:
-        raise RenderError(f"cannot run {program}: {exc.strerror or exc}") from None
-    with child:  # closes the pipes and reaps the child
-        try:
-            out, err = child.communicate(source.encode(), timeout=LAYOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            raise _too_slow("Graphviz's dot") from None
-        finally:
-            with shielded():
+        except OSError as exc:
+            raise RenderError(f"cannot run {program}: {exc.strerror or exc}") from None
+        with child:  # closes the pipes and reaps the child
+            try:
+                with interruptible():
+                    out, err = child.communicate(source.encode(), timeout=LAYOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                raise _too_slow("Graphviz's dot") from None
+            finally:
                 if child.returncode is None:
                     child.kill()
     if child.returncode != 0:
@@ -247,7 +248,13 @@ def _wasm_graphviz():
                 self._module = wasmtime.Module.from_file(self._engine, str(self.wasm_path))
                 self._session = self._create_session()
 
+            def close(self) -> None:
+                """Free the runtime while Python can still call into it (its own clean-up at exit comes too late)."""
+                for part in (self._session.store, self._module, self._engine):
+                    part.close()
+
         _wasm = Graphviz()
+        atexit.register(_wasm.close)
     return _wasm
 
 
@@ -256,27 +263,31 @@ def _wasm_svg(source: str) -> bytes:
     graphviz_wasm = _wasm_graphviz()
     graphviz_wasm._session.store.set_epoch_deadline(1)
     done: dict = {}
+    finished = threading.Event()  # awaited, not joined: an interrupted join takes a running thread for ended
 
     def work() -> None:
         try:
             done["svg"] = graphviz_wasm.render(source, format="svg")
         except Exception as exc:  # the runtime's own errors (traps) vary
             done["error"] = exc
+        finally:
+            finished.set()
 
-    size = threading.stack_size(graphviz_wasm.stack * 2 + (8 << 20))
-    try:
+    with shielded():  # a signal acts only while the layout is awaited: the layout is always stopped
         thread = threading.Thread(target=work, name="gradcli-layout", daemon=True)
-        thread.start()
-    finally:
-        threading.stack_size(size)
-    try:
-        thread.join(LAYOUT_SECONDS)
-        late = thread.is_alive()
-    finally:
-        with shielded():
-            if thread.is_alive():  # too slow, or a signal: stop the layout where it is
+        size = threading.stack_size(graphviz_wasm.stack * 2 + (8 << 20))
+        try:
+            thread.start()
+        finally:
+            threading.stack_size(size)
+        try:
+            with interruptible():
+                late = not finished.wait(LAYOUT_SECONDS)
+        finally:
+            if not finished.is_set():  # too slow, or a signal: stop the layout where it is
                 graphviz_wasm._engine.increment_epoch()
-                thread.join()
+                finished.wait()
+            thread.join()
             if "svg" not in done:  # a stopped or trapped instance is not used again
                 graphviz_wasm._session = graphviz_wasm._create_session()
     if late:
