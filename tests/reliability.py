@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +26,8 @@ RESULT_EXITS = {"check": 1}
 QUICK = {"train": ["--steps", "2", "--hidden", "2"]}
 #: Values for options that a command requires.
 REQUIRED = {"--lr": "0.1"}
+#: Seconds to wait for an event before a test gives up (a hang, not a timing).
+WAIT = 60
 
 
 def commands() -> list[str]:
@@ -122,8 +125,37 @@ class Moments:
 
     def _tick(self, frame) -> None:
         self.count += 1
-        if self.count == self.at:
-            self.where = f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} in {frame.f_code.co_name}"  # a handler that raises also ends the tracing (Python unsets it)
+        if self.count == self.at:  # a handler that raises also ends the tracing (Python unsets it)
+            self.where = f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} in {frame.f_code.co_name}"
             handler = signal.getsignal(self.signum)
             if callable(handler):
                 handler(self.signum, frame)
+
+
+def endless_dot(folder: Path) -> dict:
+    """An environment whose `dot` records its process id, then lays out for ever (it sleeps)."""
+    bin_folder = folder / "bin"
+    bin_folder.mkdir()
+    program = bin_folder / "dot"
+    program.write_text(
+        f'#!/bin/sh\necho $$ > "{folder}/dot.pid.tmp" && mv "{folder}/dot.pid.tmp" "{folder}/dot.pid"\nexec sleep 600\n'
+    )
+    program.chmod(0o755)
+    return os.environ | {"PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+
+
+def wait_for(done, what: str) -> None:
+    """Wait for an event (not a time): `done()` true, or fail after WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while not done():
+        assert time.monotonic() < deadline, f"no {what} after {WAIT} s"
+        time.sleep(0.01)
+
+
+def alive(pid: int) -> bool:
+    """Is the process running (a zombie waiting to be reaped counts as gone)?"""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

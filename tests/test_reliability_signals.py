@@ -25,45 +25,15 @@ from gradcli import interrupts, render
 from gradcli.output import write_atomic
 from gradcli.parser import parse
 from gradcli.views.dot import digraph
-from reliability import Moments
+from reliability import WAIT, Moments, alive, endless_dot, wait_for
 
 SEED = ["L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2"]
-WAIT = 60  # seconds to wait for an event before the test gives up (a hang, not a timing)
 SIGNALS = [
     (signal.SIGINT, "interrupted"),
     (signal.SIGTERM, "interrupted by SIGTERM"),
     (signal.SIGHUP, "interrupted by SIGHUP"),
 ]
 every_signal = pytest.mark.parametrize("signum, said", SIGNALS, ids=[s.name for s, _ in SIGNALS])
-
-
-def endless_dot(folder: Path) -> dict:
-    """An environment whose `dot` records its process id, then lays out for ever (it sleeps)."""
-    bin_folder = folder / "bin"
-    bin_folder.mkdir()
-    program = bin_folder / "dot"
-    program.write_text(
-        f'#!/bin/sh\necho $$ > "{folder}/dot.pid.tmp" && mv "{folder}/dot.pid.tmp" "{folder}/dot.pid"\nexec sleep 600\n'
-    )
-    program.chmod(0o755)
-    return os.environ | {"PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
-
-
-def wait_for(done, what: str) -> None:
-    """Wait for an event (not a time): `done()` true, or fail after WAIT seconds."""
-    deadline = time.monotonic() + WAIT
-    while not done():
-        assert time.monotonic() < deadline, f"no {what} after {WAIT} s"
-        time.sleep(0.01)
-
-
-def alive(pid: int) -> bool:
-    """Is the process running (a zombie waiting to be reaped counts as gone)?"""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def start_drawing(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
