@@ -293,3 +293,49 @@ def test_a_pipe_is_written_to_not_replaced(argv, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert got[0].rstrip().endswith(b"</svg>")
     assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+@every_writer
+def test_a_name_ending_in_a_slash_never_replaces_the_file(argv, tmp_path):
+    existing = tmp_path / "picture.svg"
+    existing.write_text("old")
+    result = run_cli(*argv, f"{existing}/")
+    assert_clean(result, argv[0])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        f"error: cannot write {existing}/: the / at the end names a folder, and {existing} is not one\n"
+    )
+    assert existing.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["picture.svg"]
+
+
+@every_writer
+def test_a_symbolic_link_that_loops_is_not_replaced_by_a_file(argv, tmp_path):
+    loop = tmp_path / "loop.svg"
+    loop.symlink_to("loop.svg")
+    result = run_cli(*argv, str(loop))
+    assert_clean(result, argv[0])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"error: cannot write {loop}: Too many levels of symbolic links\n")
+    assert loop.is_symlink() and os.readlink(loop) == "loop.svg"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loop.svg"]
+
+
+@every_writer
+def test_a_dangling_link_names_the_missing_folder_of_its_target(argv, tmp_path):
+    link = tmp_path / "link.svg"
+    link.symlink_to("missing/picture.svg")
+    result = run_cli(*argv, str(link))
+    assert_clean(result, argv[0])
+    assert result.exit_code == 2
+    expected = f"error: cannot write {link}: it links to missing/picture.svg, and the folder {tmp_path}/missing does not exist\n"
+    assert result.stderr.endswith(expected)
+    assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["link.svg"]
+
+
+@every_writer
+def test_a_dangling_link_into_an_existing_folder_makes_the_file_it_names(argv, tmp_path):
+    link = tmp_path / "link.svg"
+    link.symlink_to("made.svg")
+    assert run_cli(*argv, str(link)).exit_code == 0
+    assert link.is_symlink() and (tmp_path / "made.svg").read_bytes().rstrip().endswith(b"</svg>")

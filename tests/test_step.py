@@ -330,7 +330,7 @@ def test_graph_after_divergence_draws_the_last_finite_state(gradcli, tmp_path):
     [("after.txt", "--graph {path}: name the picture .svg, .png, .pdf or .dot"),
      ("after", "--graph {path}: name the picture .svg, .png, .pdf or .dot"),
      ("missing/after.svg", "cannot write {path}: the folder {tmp}/missing does not exist"),
-     ("after.svg/", "cannot write {path}/: a name that ends in / is a folder's, and there is no such folder")],
+     ("after.svg/", "cannot write {path}/: the / at the end names a folder, and {path} is not one")],
 )  # fmt: skip
 def test_graph_bad_file_fails_before_the_descent(gradcli, tmp_path, name, message):
     path = tmp_path / name

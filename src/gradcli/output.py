@@ -21,7 +21,9 @@ def check_path(path: str | os.PathLike) -> Path:
     if Path(name).is_dir():
         raise InputError(f"cannot write {name}: it is a folder")
     if name.endswith(("/", os.sep)):
-        raise InputError(f"cannot write {name}: a name that ends in / is a folder's, and there is no such folder")
+        raise InputError(
+            f"cannot write {name}: the / at the end names a folder, and {name.rstrip('/' + os.sep)} is not one"
+        )
     try:
         target = Path(os.path.realpath(name, strict=True))
     except FileNotFoundError:  # a new file, or a link to a file not made yet
