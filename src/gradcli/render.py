@@ -33,11 +33,13 @@ from .views.dot import digraph, run_digraph
 
 FORMATS = ("svg", "png", "pdf", "dot")
 MAX_NODES = 4000
+#: Positions (boxes, circles, bends): the slowest shapes measured near it take under 10 s on either path.
 MAX_LAYOUT = 20_000
+#: A backstop far above a legitimate layout (the 4,000-value chain: 14 s with Debian's dot 2.43).
 LAYOUT_SECONDS = 120
-#: Network-simplex work allowed to the positioning phase (iterations times positions): a few seconds.
+#: dot's placement search on a large layout: at most this many iterations times positions (`nslimit`).
 SEARCH = 1e7
-#: WebAssembly stack: a 4,000-value chain needs about 1.5 MiB (wasmtime's default, 512 KiB, stops at 600).
+#: WebAssembly stack: a 4,000-value chain needs about 1.5 MiB (wasmtime's default stops it near 2,800).
 WASM_STACK = 32 << 20
 INSTALL = (
     "apt-get install graphviz (Debian, Ubuntu), brew install graphviz (macOS), or see https://graphviz.org/download/"
