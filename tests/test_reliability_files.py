@@ -295,42 +295,37 @@ def test_a_pipe_is_written_to_not_replaced(argv, tmp_path):
     assert stat.S_ISFIFO(pipe.stat().st_mode)
 
 
-@every_writer
-def test_a_name_ending_in_a_slash_never_replaces_the_file(argv, tmp_path):
-    existing = tmp_path / "picture.svg"
-    existing.write_text("old")
-    result = run_cli(*argv, f"{existing}/")
-    assert_clean(result, argv[0])
-    assert result.exit_code == 2
-    assert result.stderr.endswith(
-        f"error: cannot write {existing}/: the / at the end names a folder, and {existing} is not one\n"
-    )
-    assert existing.read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["picture.svg"]
+def refused_path(case: str, folder: Path) -> tuple[str, str]:
+    """Make an output path that must be refused in `folder`: (the path, the error that says why)."""
+    if case == "a name ending in / after a file's":
+        (folder / "picture.svg").write_text("old")
+        path = f"{folder}/picture.svg"
+        return f"{path}/", f"cannot write {path}/: the / at the end names a folder, and {path} is not one"
+    if case == "a link that loops":
+        (folder / "loop.svg").symlink_to("loop.svg")
+        return f"{folder}/loop.svg", f"cannot write {folder}/loop.svg: Too many levels of symbolic links"
+    (folder / "link.svg").symlink_to("missing/picture.svg")  # a link whose target's folder is missing
+    path = f"{folder}/link.svg"
+    return path, f"cannot write {path}: it links to missing/picture.svg, and the folder {folder}/missing does not exist"
 
 
 @every_writer
-def test_a_symbolic_link_that_loops_is_not_replaced_by_a_file(argv, tmp_path):
-    loop = tmp_path / "loop.svg"
-    loop.symlink_to("loop.svg")
-    result = run_cli(*argv, str(loop))
+@pytest.mark.parametrize("case", ["a name ending in / after a file's", "a link that loops", "a link into no folder"])
+def test_output_paths_that_are_refused_leave_everything_as_it_was(argv, tmp_path, case):
+    path, error = refused_path(case, tmp_path)
+    before = {
+        p.name: (p.is_symlink(), os.readlink(p) if p.is_symlink() else p.read_bytes()) for p in tmp_path.iterdir()
+    }
+    result = run_cli(*argv, path)
     assert_clean(result, argv[0])
     assert result.exit_code == 2
-    assert result.stderr.endswith(f"error: cannot write {loop}: Too many levels of symbolic links\n")
-    assert loop.is_symlink() and os.readlink(loop) == "loop.svg"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["loop.svg"]
+    assert result.stderr.endswith(f"error: {error}\n")
+    assert contents(tmp_path) == before  # the file, or the link, untouched; nothing added
 
 
-@every_writer
-def test_a_dangling_link_names_the_missing_folder_of_its_target(argv, tmp_path):
-    link = tmp_path / "link.svg"
-    link.symlink_to("missing/picture.svg")
-    result = run_cli(*argv, str(link))
-    assert_clean(result, argv[0])
-    assert result.exit_code == 2
-    expected = f"error: cannot write {link}: it links to missing/picture.svg, and the folder {tmp_path}/missing does not exist\n"
-    assert result.stderr.endswith(expected)
-    assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["link.svg"]
+def contents(folder: Path) -> dict:
+    """Each entry of `folder`: where a link points, or a file's bytes."""
+    return {p.name: f"-> {os.readlink(p)}" if p.is_symlink() else p.read_bytes() for p in folder.iterdir()}
 
 
 @every_writer
