@@ -313,9 +313,7 @@ def refused_path(case: str, folder: Path) -> tuple[str, str]:
 @pytest.mark.parametrize("case", ["a name ending in / after a file's", "a link that loops", "a link into no folder"])
 def test_output_paths_that_are_refused_leave_everything_as_it_was(argv, tmp_path, case):
     path, error = refused_path(case, tmp_path)
-    before = {
-        p.name: (p.is_symlink(), os.readlink(p) if p.is_symlink() else p.read_bytes()) for p in tmp_path.iterdir()
-    }
+    before = contents(tmp_path)
     result = run_cli(*argv, path)
     assert_clean(result, argv[0])
     assert result.exit_code == 2
