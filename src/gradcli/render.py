@@ -153,7 +153,7 @@ def render(picture: graphviz.Digraph, fmt: str, nodes: int) -> bytes:
 def _searched(source: str, boxes: int, bends: int) -> str:
     """The source with dot's positioning search capped (`nslimit`) where it would take long, unless it says."""
     limit = SEARCH / (boxes * (boxes + bends))
-    if limit >= 100 or "nslimit" in source:
+    if limit >= 100 or "nslimit=" in source:
         return source
     head, brace, tail = source.rpartition("}")
     return f"{head}\tgraph [nslimit={limit:.3g}]\n{brace}{tail}"
