@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 import pytest
@@ -10,6 +11,8 @@ from click.testing import CliRunner
 from gradcli.cli import main
 
 WIDTH = 100
+#: For tests of the PNG and PDF paths, which need Graphviz's dot program (a fresh machine has none).
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
 
 @dataclass

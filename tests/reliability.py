@@ -8,12 +8,16 @@ report (and no error line) when a gradient fails the check.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
+import gradcli
 from gradcli.cli import cli
 
 #: Commands whose non-zero exit can be a result rather than an error: the report is on stdout.
@@ -29,6 +33,8 @@ ADDS = str(Path(__file__).parent / "audit_cases" / "adds.py")  # a class that on
 DEFAULT_INPUTS = {"audit": [ADDS]}
 #: Values for options that a command requires.
 REQUIRED = {"--lr": "0.1"}
+#: Seconds to wait for an event before a test gives up (a hang, not a timing).
+WAIT = 60
 
 
 def commands() -> list[str]:
@@ -99,3 +105,86 @@ def scratch_folder():
             yield folder
         finally:
             os.chdir(here)
+
+
+class Moments:
+    """A tracer that counts the moments of a run in gradcli's own code, or delivers a signal at one of them.
+
+    A moment is a line of one of `files` (paths inside the gradcli package), or the start of a call
+    that such a line makes; counting begins when a function named `start` is first entered and ends
+    when one named `until` is (by default: never). With
+    `at=k`, the signal's handler, as the run installed it, is called at the k-th moment: exactly
+    what a real signal arriving there does, without racing one against the run.
+    """
+
+    def __init__(self, files: tuple[str, ...], start: str, until: str = "", at: int = 0, signum=signal.SIGINT):
+        package = Path(gradcli.__file__).resolve().parent
+        self.files = {str(package / f) for f in files}
+        self.start, self.until, self.at, self.signum = start, until, at, signum
+        self.count, self.started, self.where = 0, False, ""
+
+    def __enter__(self) -> Moments:
+        sys.settrace(self._call)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.settrace(None)
+
+    def _call(self, frame, event, arg):
+        code = frame.f_code
+        if not self.started:
+            if code.co_name != self.start:
+                return None
+            self.started = True
+        if code.co_name == self.until:
+            sys.settrace(None)
+            return None
+        if code.co_filename in self.files:
+            self._tick(frame)
+            return self._line
+        caller = frame.f_back
+        if caller is not None and caller.f_code.co_filename in self.files:
+            self._tick(frame)
+        return None
+
+    def _line(self, frame, event, arg):
+        if event == "line":
+            self._tick(frame)
+        return self._line
+
+    def _tick(self, frame) -> None:
+        self.count += 1
+        if self.count == self.at:  # a handler that raises also ends the tracing (Python unsets it)
+            self.where = f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} in {frame.f_code.co_name}"
+            handler = signal.getsignal(self.signum)
+            if callable(handler):
+                handler(self.signum, frame)
+
+
+def endless_dot(folder: Path) -> dict:
+    """An environment whose `dot` records its process id, then lays out for ever (it sleeps)."""
+    bin_folder = folder / "bin"
+    bin_folder.mkdir()
+    program = bin_folder / "dot"
+    program.write_text(
+        f'#!/bin/sh\necho $$ > "{folder}/dot.pid.tmp" && mv "{folder}/dot.pid.tmp" "{folder}/dot.pid"\nexec sleep 600\n'
+    )
+    program.chmod(0o755)
+    return os.environ | {"PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+
+
+def wait_for(done, what: str) -> None:
+    """Wait for an event (not a time): `done()` true, or fail after WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while not done():
+        assert time.monotonic() < deadline, f"no {what} after {WAIT} s"
+        time.sleep(0.01)
+
+
+def alive(pid: int) -> bool:
+    """Is the process running (a zombie waiting to be reaped counts as gone)?"""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

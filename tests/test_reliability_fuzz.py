@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_cli
+from conftest import needs_dot, run_cli
 from gradcli.cli import cli
 from gradcli.errors import GradcliError
 from gradcli.ops import FUNCTIONS, OPS
@@ -232,7 +232,7 @@ def test_random_option_values(command, data):
         ["check", *SEED, "--eps", "5e-324"],  # the step could not move x: ZeroDivisionError
         ["check", "x", "--x", "1", "--eps", "1e308", "--format", "json"],  # nan in JSON
         ["train", "--hidden", "1", "--steps", "2"],  # a layer of one neuron fed a Value to the next
-        ["graph", *SEED, "--format", "png"],  # binary output on stdout
+        pytest.param(["graph", *SEED, "--format", "png"], marks=needs_dot),  # binary output on stdout
     ],
 )
 def test_found_by_fuzzing(argv):
@@ -256,3 +256,16 @@ def test_a_bug_is_one_line_that_says_where_and_debug_shows_the_traceback(monkeyp
     )  # the innermost frame of gradcli's own code: where load() called parse
     with pytest.raises(RuntimeError, match="a planted bug"):
         run_cli("eval", "L = x", "--x", "1", env={"GRADCLI_DEBUG": "1"})
+
+
+def test_a_bug_is_placed_in_gradcli_by_where_the_package_is_not_by_a_name(monkeypatch, tmp_path):
+    """Code in a folder named like the project (a clone, ~/gradcli-play/) is not gradcli's own."""
+    folder = tmp_path / "gradcli" / "gradcli-play"
+    folder.mkdir(parents=True)
+    (folder / "gradcli_user.py").write_text("def broken(*args):\n    raise RuntimeError('a planted bug')\n")
+    monkeypatch.syspath_prepend(str(folder))
+    from gradcli_user import broken
+
+    monkeypatch.setattr("gradcli.program.parse", broken)
+    result = run_cli("eval", "L = x", "--x", "1")
+    assert re.match(r"error: internal error at program\.py:\d+: RuntimeError", result.stderr), result.stderr

@@ -327,13 +327,15 @@ def test_graph_after_divergence_draws_the_last_finite_state(gradcli, tmp_path):
 
 @pytest.mark.parametrize(
     "name, message",
-    [("after.txt", "name the picture .svg, .png, .pdf or .dot"), ("after", "name the picture .svg, .png, .pdf or .dot"),
-     ("missing/after.svg", "the folder {tmp}/missing does not exist")],
+    [("after.txt", "--graph {path}: name the picture .svg, .png, .pdf or .dot"),
+     ("after", "--graph {path}: name the picture .svg, .png, .pdf or .dot"),
+     ("missing/after.svg", "cannot write {path}: the folder {tmp}/missing does not exist"),
+     ("after.svg/", "cannot write {path}/: the / at the end names a folder, and {path} is not one")],
 )  # fmt: skip
 def test_graph_bad_file_fails_before_the_descent(gradcli, tmp_path, name, message):
     path = tmp_path / name
-    r = gradcli("step", *SEED, "--lr", "0.001", "--graph", str(path))
-    expected = f"error: --graph {path}: {message.format(tmp=tmp_path)}\n"
+    r = gradcli("step", *SEED, "--lr", "0.001", "--graph", str(path) + "/" * name.endswith("/"))
+    expected = f"error: {message.format(tmp=tmp_path, path=path)}\n"
     assert (r.exit_code, r.stdout, r.stderr) == (2, "", expected)
     assert list(tmp_path.iterdir()) == []
 

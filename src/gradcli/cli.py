@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import pkgutil
+import signal
 import sys
 import traceback
 from contextlib import contextmanager
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import BindingError, GradcliError, InputError, shorten
+from . import __version__, interrupts
+from .errors import BindingError, GradcliError, InputError, Interrupted, shorten
 from .suggest import did_you_mean
 
 ORDER = ["eval", "graph", "step", "explain", "check", "train", "audit"]
@@ -56,8 +57,13 @@ class LazyGroup(click.Group):
             return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
-        with _suggesting_options():  # a command's options are parsed as the group invokes it
-            return super().invoke(ctx)
+        try:
+            with _suggesting_options():  # a command's options are parsed as the group invokes it
+                return super().invoke(ctx)
+        except interrupts.Interrupt as exc:
+            if exc.signum == signal.SIGINT:
+                raise  # click starts a new line, after the ^C that the terminal shows
+            raise Interrupted("interrupted") from None  # SIGTERM, SIGHUP: no ^C on the screen
 
 
 @contextmanager
@@ -269,35 +275,49 @@ def _error(message: str) -> None:
     message = "\n".join(shorten(line, 500) for line in message.split("\n"))
     message = "".join(c if c.isprintable() or c == "\n" else " " if c == "\t" else "?" for c in message)
     first, _, rest = message.partition("\n")
-    click.echo(click.style("error:", fg="red", bold=True) + f" {first}", err=True)
-    if rest:
-        click.echo(rest, err=True)
+    try:
+        click.echo(click.style("error:", fg="red", bold=True) + f" {first}", err=True)
+        if rest:
+            click.echo(rest, err=True)
+    except OSError:  # standard error is gone too (a closed terminal after SIGHUP): the exit code says it
+        pass
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning every failure into `error: ...` and its exit code."""
+    """Entry point: run the CLI, turning every failure into `error: ...` and its exit code.
+
+    Ctrl-C, SIGTERM and SIGHUP end a run with the same clean-up (exit 130, 143, 129).
+    """
     if sys.stdout is None:  # started with standard output closed (`>&-`): output goes nowhere, as with `echo`
         sys.stdout = open(os.devnull, "w")  # lives as long as the process
     elif hasattr(sys.stdout, "reconfigure"):  # an ASCII-only terminal shows Δ or ∂ as '?' rather than failing
         sys.stdout.reconfigure(errors="replace")
+    try:
+        with interrupts.handled():
+            code = _run(argv)
+            _flush()
+    except KeyboardInterrupt:  # a second signal while the first one's error was being said
+        code = 130
+    sys.exit(interrupts.exit_code(code or 0))
+
+
+def _run(argv: list[str] | None) -> int:
+    """Run the command line; say any failure as one `error: ...` line; the exit code."""
     out_of_memory = False
     try:
         code = cli.main(args=argv, prog_name="gradcli", standalone_mode=False)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
-        _error("interrupted")
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        _error(interrupts.described("interrupted"))
         code = 130
     except click.ClickException as exc:
         message = exc.format_message()
         _error(message[:1].lower() + message[1:])
         code = 2 if isinstance(exc, click.UsageError) else exc.exit_code
     except GradcliError as exc:
-        _error(str(exc))
+        _error(interrupts.described(str(exc)))
         code = exc.exit_code
-    except KeyboardInterrupt:
-        _error("interrupted")
-        code = 130
     except BrokenPipeError:  # the reader went away: nothing more to say
         _drop_stdout()
         code = 1
@@ -317,7 +337,15 @@ def main(argv: list[str] | None = None) -> None:
     if out_of_memory:
         _error("out of memory: the program is too large for this machine")
         code = 1
-    sys.exit(code or 0)
+    return code
+
+
+def _flush() -> None:
+    """Flush standard output now, so that a failure cannot surface at exit as a traceback (exit 120)."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        _drop_stdout()
 
 
 def _drop_stdout() -> None:
@@ -329,7 +357,11 @@ def _drop_stdout() -> None:
 
 
 def _where(exc: BaseException) -> str:
-    """`gradcheck.py:52`: the innermost frame of gradcli's own code in the exception's traceback."""
-    package = Path(__file__).parent  # not "gradcli" in the path: a checkout's own folder may be called gradcli
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).is_relative_to(package)]
+    """`gradcheck.py:52`: the innermost frame of gradcli's own code in the exception's traceback.
+
+    gradcli's own code is the files of this package, wherever it is installed: a path that merely
+    contains "gradcli" (the clone's folder, a user's ~/gradcli-play/) is not.
+    """
+    package = Path(__file__).resolve().parent
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(package)]
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "unknown place"

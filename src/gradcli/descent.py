@@ -14,6 +14,7 @@ from array import array
 from .engine import compiled, evaluate, gradients, infinite
 from .errors import DomainError, EvalError, InputError, UnknownVariable, listing, shorten
 from .graph import Graph
+from .interrupts import shielded
 from .program import Run, parse_number
 
 
@@ -203,15 +204,21 @@ class Descent:
             if done is not None:
                 history.steps, history.last, history.next = done, value, due
 
+    def stop(self) -> None:
+        """Ctrl-C (or SIGTERM, SIGHUP) landed outside the steps' own loop: back to the last whole step."""
+        self.interrupted = True
+        self._restore()
+
     def _restore(self) -> None:
         """Go back to the last finite state (wherever a Ctrl-C landed) and make the history match it."""
-        step, state = self.last
-        for i, value in zip(self.moving, state, strict=True):
-            self.values[i] = value
-        self.program.forward(self.values)
-        self.history.cut(step, self.values[self.output])
-        if self.trail is not None:
-            del self.trail[step + 1 :]
+        with shielded():  # runs whole: a second signal waits until the state is consistent
+            step, state = self.last
+            for i, value in zip(self.moving, state, strict=True):
+                self.values[i] = value
+            self.program.forward(self.values)
+            self.history.cut(step, self.values[self.output])
+            if self.trail is not None:
+                del self.trail[step + 1 :]
 
     def _diagnose(self) -> str:
         """Why the step after the last finite state failed: replay it on the engine's checked path."""

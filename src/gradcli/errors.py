@@ -112,6 +112,6 @@ class DomainError(EvalError):
 
 
 class Interrupted(GradcliError):
-    """Ctrl-C: exits 130."""
+    """Ctrl-C (exit 130), SIGTERM (143) or SIGHUP (129): the command line names the signal and exits 128 + it."""
 
     exit_code = 130

@@ -73,6 +73,7 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
         sys.stdout.buffer.flush()
     else:
         save(picture, out, fmt, len(graph))
+        click.echo(f"wrote {out}", err=True)
     if run is not None:
         from ..views.fmt import undefined_note
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 import click
 
@@ -19,6 +19,8 @@ from ..cli import (
 )
 from ..descent import Descent, learning_rate, moving
 from ..errors import EvalError, InputError, Interrupted
+from ..interrupts import interruptible, shielded, take_pending
+from ..output import check_path
 from ..program import load, output_node
 
 
@@ -63,42 +65,100 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, 
         plot_format = _plot_format(plot)
     graph, bindings = load(expr, file, given)
     if picture is not None:
-        from ..render import check_size, format_of
+        from ..render import check_graph, format_of
 
-        check_size(format_of(picture), len(graph))  # refuse a too-large picture before the descent
+        check_graph(graph, format_of(picture))  # refuse a too-large picture before the descent
     output = output_node(graph, of)
-    every = fmt == "json" or plot is not None  # JSON and the picture need every step's output
-    descent = Descent(
-        graph, bindings, output, lr, moving(graph, wrt, freeze), every=every, strict=strict, trail=plot is not None
-    )
+    chosen = moving(graph, wrt, freeze)
     out = stdout_console() if fmt == "table" else None  # JSON needs no Rich (start-up time)
-    if out is not None and steps > 1 and out.is_terminal:
-        _run_with_bar(descent, steps)
-    else:
-        descent.run(steps)
-    if picture is not None:
+    # From here a signal (Ctrl-C, SIGTERM, SIGHUP) waits, except in the long parts, which handle it:
+    # whenever it comes, the report shows the last whole step, or the error says that no step finished.
+    options = {"every": fmt == "json" or plot is not None, "strict": strict, "trail": plot is not None}
+    with shielded():
+        descent = _descend(graph, bindings, output, lr, chosen, steps, out is not None and out.is_terminal, options)
+        pictures = []
+        if picture is not None:
+            pictures.append((picture, _graph_writer(descent, picture, precision)))
+        if plot is not None:
+            pictures.append((plot, _plot_writer(descent, plot, plot_format)))
+        unwritten = [path for path, write in pictures if not _draw(descent, path, write)]
+        if fmt == "json":
+            from ..views.records import step_json
+
+            echo_pieces(step_json(descent))
+        else:
+            from ..views.step import step_report
+
+            out.print(step_report(descent, precision))
+        if descent.held:
+            echo_note(descent.why_held())
+        if plot is not None and plot not in unwritten:
+            click.echo(f"wrote {plot}", err=True)
+        _stopped(descent, steps, unwritten)
+
+
+def _descend(graph, bindings, output: int, lr: float, chosen: list[int], steps: int, bar: bool, options) -> Descent:
+    """Run the descent; a signal stops it at the last whole step."""
+    try:
+        with interruptible():
+            descent = Descent(graph, bindings, output, lr, chosen, **options)
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted: no step finished; nothing was written") from None
+    try:
+        with interruptible():
+            if bar and steps > 1:
+                _run_with_bar(descent, steps)
+            else:
+                descent.run(steps)
+    except KeyboardInterrupt:  # outside the steps themselves: setting up the bar, restoring, diagnosing
+        descent.stop()
+    if descent.interrupted and descent.steps == 0:
+        raise Interrupted("interrupted: no step finished; nothing was written")
+    return descent
+
+
+def _graph_writer(descent: Descent, path: str | None, precision: int):
+    """Writes the graph after the last step (--graph)."""
+
+    def write() -> None:
         from ..render import save_graph
 
-        save_graph(descent.now(), picture, precision=precision)
-    if plot is not None:
+        save_graph(descent.now(), path, precision=precision)
+
+    return write
+
+
+def _plot_writer(descent: Descent, path: str | None, fmt: str):
+    """Writes the descent's path (--plot)."""
+
+    def write() -> None:
         from ..output import write_atomic
-        from ..views.plot import descent_figure
-        from ..views.plot import picture as figure_bytes
+        from ..views.plot import descent_figure, picture
 
-        write_atomic(plot, figure_bytes(descent_figure(descent), plot_format))
-    if fmt == "json":
-        from ..views.records import step_json
+        write_atomic(path, picture(descent_figure(descent), fmt))
 
-        echo_pieces(step_json(descent))
-    else:
-        from ..views.step import step_report
+    return write
 
-        out.print(step_report(descent, precision))
-    if descent.held:
-        echo_note(descent.why_held())
-    if plot is not None:
-        click.echo(f"wrote {plot}", err=True)
-    _stopped(descent, steps)
+
+def _draw(descent: Descent, path: str, write) -> bool:
+    """Write a picture of the descent; False when a signal stopped it before the file was replaced."""
+    before = _stamp(path)
+    try:
+        with interruptible():
+            write()
+    except KeyboardInterrupt:
+        descent.interrupted = True
+        return _stamp(path) != before  # the signal may have come just after the new file took the old one's place
+    return True
+
+
+def _stamp(path: str) -> tuple | None:
+    """What tells one version of a file from the next: a replaced file is a new inode."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns
 
 
 def _check_picture(path: str) -> None:
@@ -109,9 +169,7 @@ def _check_picture(path: str) -> None:
         format_of(path)
     except InputError:
         raise InputError(f"--graph {path}: name the picture .svg, .png, .pdf or .dot") from None
-    folder = Path(path).parent
-    if not folder.is_dir():
-        raise InputError(f"--graph {path}: the folder {folder} does not exist")
+    check_path(path)
 
 
 def _run_with_bar(descent: Descent, steps: int) -> None:
@@ -125,19 +183,30 @@ def _run_with_bar(descent: Descent, steps: int) -> None:
     if not err.is_terminal or err.is_dumb_terminal:
         descent.run(steps)
         return
-    with progress_bar(err, descent.label) as bar:
-        task = bar.add_task("", total=steps, value=number(descent.history[-1]))
+    bar = progress_bar(err, descent.label)
+    with shielded():  # the bar is set up and taken down whole (its thread stopped), whenever a signal comes
+        bar.start()
+        try:
+            task = bar.add_task("", total=steps, value=number(descent.history[-1]))
 
-        def show(d: Descent) -> None:
-            bar.update(task, completed=d.steps, value=number(d.history[-1]))
+            def show(d: Descent) -> None:
+                bar.update(task, completed=d.steps, value=number(d.history[-1]))
 
-        descent.run(steps, show)
+            with interruptible():
+                descent.run(steps, show)
+        finally:
+            bar.stop()
 
 
-def _stopped(descent: Descent, steps: int) -> None:
+def _stopped(descent: Descent, steps: int, unwritten: list[str]) -> None:
     """Say why the descent stopped early, after the report of the state it stopped at."""
+    if take_pending():  # a signal came while the report was being printed
+        descent.interrupted = True
     if descent.interrupted:
-        raise Interrupted(f"interrupted after step {descent.steps} of {steps}; the report shows that state")
+        skipped = (
+            f"; {' and '.join(unwritten)} {'were' if len(unwritten) > 1 else 'was'} not written" if unwritten else ""
+        )
+        raise Interrupted(f"interrupted after step {descent.steps} of {steps}; the report shows that state{skipped}")
     if descent.problem is not None:
         last = f"the report shows step {descent.steps}, the last finite state"
         raise EvalError(f"step {descent.steps + 1} of {steps} failed: {descent.problem}; {last}")

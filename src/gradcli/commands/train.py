@@ -8,6 +8,7 @@ import click
 
 from ..cli import echo_json, format_option, precision_option, stdout_console
 from ..errors import InputError, Interrupted
+from ..output import check_path
 from ..program import parse_number
 
 PLOT_FORMATS = ("png", "svg", "pdf")
@@ -103,13 +104,12 @@ def hidden_sizes(text: str) -> list[int]:
 
 
 def _plot_format(path: str) -> str:
-    """The picture format from the extension; the folder must exist (checked before training)."""
+    """The picture format from the extension; the path must be writable (checked before training)."""
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in PLOT_FORMATS:
         raise InputError(f"--plot {path}: expected a .png, .svg or .pdf file name")
-    if not target.parent.is_dir():
-        raise InputError(f"cannot write {path}: the folder {target.parent} does not exist")
+    check_path(path)
     return fmt
 
 
