@@ -46,7 +46,7 @@ def _equation(lhs: str, parts: list[tuple[str, str]], note: str = "") -> Line:
 # A template is (lhs, [(pieces, style)], note): each piece is text or a number to put in:
 #   ("value", node, bracket)   the node's value           ("grad", node)   d output / d node
 #   ("local", via, node)       d via / d node             ("term", via, node, bracket)   their product
-# `bracket` writes a negative number in brackets; `note` is ("note", via, node) or None.
+# `bracket` writes a negative number in brackets; `note` is ("note", via, node), a text, or None.
 Template = tuple[str, list[tuple[list, str]], tuple | None]
 
 
@@ -114,6 +114,12 @@ def line_count(d: Derivation, i: int) -> int:
     return users + 1 if users > 1 else 1
 
 
+def unreached_template(d: Derivation, v: int, D: str = "d") -> Template:
+    """`dL/dv = 0  # v does not feed L`: a variable that the output is not computed from."""
+    out = d.labels[d.output]
+    return f"{D}{out}/{D}{d.labels[v]}", [(["0"], "value")], f"{d.labels[v]} does not feed {out}"
+
+
 def put_numbers(d: Derivation, template: Template) -> Line:
     """The line of a template, with the run's numbers written as `short` writes them."""
     lhs, parts, note = template
@@ -136,8 +142,8 @@ def put_numbers(d: Derivation, template: Template) -> Line:
             return short(term(*piece[1:3]).local_value, d.precision)
         return bracketed(short(term(*piece[1:3]).value, d.precision), piece[3])
 
-    said = term(*note[1:]).note if note else ""
-    return _equation(lhs, [("".join(map(text, pieces)), style) for pieces, style in parts], said)
+    said = note if note is None or isinstance(note, str) else term(*note[1:]).note
+    return _equation(lhs, [("".join(map(text, pieces)), style) for pieces, style in parts], said or "")
 
 
 def forward_line(d: Derivation, i: int) -> Line:
@@ -190,14 +196,13 @@ def forward_pass(d: Derivation, limit: int) -> list[Line]:
 
 
 def backward_pass(d: Derivation, limit: int, D: str = "d") -> list[Line]:
-    order, unreached, out = d.order, d.unreached, d.labels[d.output]
+    order, unreached = d.order, d.unreached
     sizes = [line_count(d, i) for i in order] + [1] * len(unreached)
 
     def make(k: int, start: int, stop: int) -> list[Line]:
         if k < len(order):
             return gradient_lines(d, order[k], start, stop, D)
-        v = d.labels[unreached[k - len(order)]]
-        return [_equation(f"{D}{out}/{D}{v}", [("0", "value")], f"{v} does not feed {out}")]
+        return [put_numbers(d, unreached_template(d, unreached[k - len(order)], D))]
 
     return _pass(*pick(sizes, limit), make)
 
