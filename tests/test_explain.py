@@ -330,6 +330,17 @@ def test_short_numbers(value, text):
     assert short(value) == text
 
 
+@pytest.mark.parametrize(("value", "text"), [(10.0, "10"), (250.0, "250"), (0.03125, "3e-02"), (-0.4, "-4e-01"), (2.5, "2")])
+def test_short_numbers_with_no_decimals_keep_their_zeros(value, text):
+    """--precision 0 once wrote 10 as `1` and 0.03125 as nothing (the zeros of `10` and `0` were stripped)."""
+    assert short(value, 0) == text
+
+
+def test_precision_zero_line(gradcli):
+    r = explain(gradcli, "y = x0*10", "--x0", "0.03125", "--precision", "0")
+    assert r.stdout.splitlines()[1:3] == ["  x0 = 3e-02", "  y = x0*10 = 3e-02 * 10 = 3e-01"]
+
+
 # ---- errors ------------------------------------------------------------------------------------
 
 
