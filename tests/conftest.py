@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 from click.testing import CliRunner
 
+from browser import browser, open_page  # noqa: F401  (the walk-through page's browser fixtures)
 from gradcli.cli import main
 
 WIDTH = 100

@@ -330,7 +330,9 @@ def test_short_numbers(value, text):
     assert short(value) == text
 
 
-@pytest.mark.parametrize(("value", "text"), [(10.0, "10"), (250.0, "250"), (0.03125, "3e-02"), (-0.4, "-4e-01"), (2.5, "2")])
+@pytest.mark.parametrize(
+    ("value", "text"), [(10.0, "10"), (250.0, "250"), (0.03125, "3e-02"), (-0.4, "-4e-01"), (2.5, "2")]
+)
 def test_short_numbers_with_no_decimals_keep_their_zeros(value, text):
     """--precision 0 once wrote 10 as `1` and 0.03125 as nothing (the zeros of `10` and `0` were stripped)."""
     assert short(value, 0) == text

@@ -174,7 +174,7 @@ def slots(template: str) -> list:
             ("xy".index(match.group(1)), tight or spaced or after.lstrip().startswith("**")),
         ]
         at = match.end()
-    return [*pieces, template[at:]]
+    return [p for p in [*pieces, template[at:]] if p != ""]
 
 
 def bracketed(text: str, bracket: bool) -> str:
