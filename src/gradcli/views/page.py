@@ -18,7 +18,6 @@ import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 
-from .. import __version__
 from ..derivation import Derivation, fill, form
 from ..ops import OPS
 from .explain import forward_template, gradient_templates, unreached_template
@@ -53,7 +52,7 @@ def walkthrough_page(d: Derivation, svg: bytes, program: str = "", source: str |
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
             f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n',
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
-            f'<meta name="generator" content="gradcli {__version__}">\n',
+            '<meta name="generator" content="gradcli">\n',
             f"<title>{_text(title)}</title>\n",
             '<link rel="icon" href="data:,">\n',
             f"<style>{style}</style>\n</head>\n<body>\n<header>\n",
