@@ -220,7 +220,15 @@
   let state = null;
   let timer = null;
 
-  const part = (key) => (svg ? [...svg.querySelectorAll(`[data-k="${key}"]`)] : []);
+  /** The parts of the picture by key: `v2` (a value), `o2` (an op), `v0->o2` (an edge, one per use). */
+  const parts = new Map();
+  if (svg) {
+    svg.querySelectorAll("[data-k]").forEach((e) => {
+      if (!parts.has(e.dataset.k)) parts.set(e.dataset.k, []);
+      parts.get(e.dataset.k).push(e);
+    });
+  }
+  const part = (key) => parts.get(key) || [];
 
   /** Each value's data and grad text in the picture, and the width of the field each sits in. */
   const fields = nodes.map((node, i) => {
@@ -239,30 +247,34 @@
     return { group, data: data_, grad, widths: [width(data_), width(grad)] };
   });
 
-  function setText(element, text, width, unknown) {
-    if (element.textContent === text) return;
-    element.textContent = text;
-    element.classList.toggle("gc-unknown", unknown);
-    element.removeAttribute("textLength");
-    element.removeAttribute("lengthAdjust");
-    if (element.getComputedTextLength() > width) {
-      element.setAttribute("textLength", String(width));
-      element.setAttribute("lengthAdjust", "spacingAndGlyphs");
-    }
-  }
-
+  /** Set the texts (only those that change), then measure them all at once, then squeeze the few
+  that outgrow their field: reading a length between writes would lay the picture out each time. */
   function drawValues() {
+    const changed = [];
+    const set = (element, text, width, unknown) => {
+      if (element.textContent === text) return;
+      element.textContent = text;
+      element.classList.toggle("gc-unknown", unknown);
+      element.removeAttribute("textLength");
+      element.removeAttribute("lengthAdjust");
+      changed.push([element, width]);
+    };
     nodes.forEach((node, i) => {
       const f = fields[i];
       if (!f) return;
       const shown = node.op === "const" || valueStep.get(i) <= position;
-      setText(f.data, shown ? `data ${number(state.values[i], P)}` : "data ?", f.widths[0], !shown);
+      set(f.data, shown ? `data ${number(state.values[i], P)}` : "data ?", f.widths[0], !shown);
       const step = gradStep.get(i);
       const has = step !== undefined && steps[step - 1].kind === "backward" && state.grads !== null;
       const gradShown = step === undefined || step <= position;
       const grad = has ? number(state.grads[i], P) : "\u2014";
-      setText(f.grad, gradShown ? `grad ${grad}` : "grad ?", f.widths[1], !gradShown);
+      set(f.grad, gradShown ? `grad ${grad}` : "grad ?", f.widths[1], !gradShown);
     });
+    const long = changed.filter(([element, width]) => element.getComputedTextLength() > width);
+    for (const [element, width] of long) {
+      element.setAttribute("textLength", String(width));
+      element.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    }
   }
 
   /** Which parts of the picture a step lights up: the node, the op, the edges, the values it comes from. */
