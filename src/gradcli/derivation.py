@@ -111,7 +111,7 @@ class Derivation:
         node = run.graph.nodes[via]
         op = OPS[node.op]
         slots = [k for k, a in enumerate(node.args) if a == i]
-        formula = " + ".join(grouped(op.formulas[k]) if len(slots) > 1 else op.formulas[k] for k in slots)
+        formula = " + ".join(grouped(op.formula(k)) if len(slots) > 1 else op.formula(k) for k in slots)
         args = [run.values[a] for a in node.args]
         local = sum(op.derivs[k](*args, run.values[via]) for k in slots)
         upstream = run.grads[via]
