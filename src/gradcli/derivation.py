@@ -114,9 +114,9 @@ class Derivation:
     def formula(self, via: int, i: int) -> str:
         """d via / d i as the op table writes it: the formula of every argument slot holding i, summed."""
         node = self.run.graph.nodes[via]
-        formulas = OPS[node.op].formulas
+        op = OPS[node.op]
         slots = [k for k, a in enumerate(node.args) if a == i]
-        return " + ".join(grouped(formulas[k]) if len(slots) > 1 else formulas[k] for k in slots)
+        return " + ".join(grouped(op.formula(k)) if len(slots) > 1 else op.formula(k) for k in slots)
 
     def term(self, via: int, i: int) -> Term:
         """d output / d via * d via / d i, summing the op's derivatives over every argument slot holding i."""

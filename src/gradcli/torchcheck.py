@@ -5,14 +5,19 @@ torch is optional and imported only here, only when asked for.
 
 from __future__ import annotations
 
+import functools
+
 from .errors import GradcliError
 from .program import Run
 
-#: gradcli op -> the torch function that computes it (autograd supplies the derivative).
+#: gradcli op -> the torch function that computes it (autograd supplies the derivative), or a function
+#: of torch and the arguments.
 TORCH = {
     "add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow", "neg": "neg", "id": "clone",
     "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "exp": "exp", "log": "log", "sqrt": "sqrt",
-    "abs": "abs", "sin": "sin", "cos": "cos", "tan": "tan", "max": "maximum", "min": "minimum",
+    "abs": "abs", "sin": "sin", "cos": "cos", "tan": "tan", "max": "maximum", "min": "minimum", "sign": "sign",
+    "step": lambda torch, x: (x > 0).to(x.dtype),  # a derivative of 0, which torch.heaviside does not have
+    "log0": lambda torch, x: torch.where(x == 0, torch.zeros_like(x), torch.log(x)),
 }  # fmt: skip
 
 INSTALL = "--against torch needs PyTorch, which is not installed; install it with: pip install torch"
@@ -29,7 +34,9 @@ def import_torch():
 def torch_gradients(run: Run) -> dict[str, float]:
     """d output / d variable for every variable, as PyTorch's autograd computes it in float64."""
     torch = import_torch()
-    functions = {op: getattr(torch, name) for op, name in TORCH.items()}
+    functions = {
+        op: getattr(torch, f) if isinstance(f, str) else functools.partial(f, torch) for op, f in TORCH.items()
+    }
     graph = run.graph
     tensors = []
     for node in graph.nodes:

@@ -28,7 +28,7 @@ def finite(value: float | None) -> float | None:
 
 
 def undefined_note(run) -> str:
-    """`dy/dp is undefined: the derivative of x**p ... in p is x**p*log(x), undefined at x = -2, p = 2`,
+    """`dy/dp is undefined: the derivative of x**p ... in p is x**p*log0(x), undefined at x = -2, p = 2`,
     for the first gradient that is infinite or undefined ("" when all are finite)."""
     if not run.notes:
         return ""
