@@ -10,6 +10,10 @@ argument, `d(x, y, out)` for two. The derivative expressions are program text ov
 arguments) and `out` (the op's value): tanh's is `1 - out**2`. `gradcli.symbolic` parses them (once,
 when first needed) to build derivatives as programs; a test checks that each expression and its
 float function agree everywhere, kinks and infinite derivatives included.
+
+The walk-through page runs the same table in JavaScript: `js` is each op's forward function there,
+and its derivatives (and a kink's `expression`) are printed to JavaScript from the expressions above
+(`views/js.py`); a test runs both sides in a browser at the same points.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class Kink(NamedTuple):
 
     side: Callable  # argument values -> a number whose sign says which side of the kink they are on (0: at it)
     why: str  # "relu has a kink at 0"
+    expression: str = ""  # the same side as an expression over x and y, for the walk-through page
 
 
 class Op(NamedTuple):
@@ -39,6 +44,7 @@ class Op(NamedTuple):
     kink: Kink | None = None  # where the derivative jumps, so that its value there is only a convention
     form: str = ""  # how explain writes the op on its arguments; "" means "{x} symbol {y}" or "symbol({x})"
     micrograd: str = ""  # micrograd's name (`Value._op`) if not symbol; {y}: a number exponent
+    js: str = ""  # the forward function in JavaScript, on {x} and {y}, for the walk-through page
 
     def formula(self, k: int) -> str:
         """The derivative in argument k as `explain` writes it: `{x}`, `{y}` for the arguments and the
@@ -143,30 +149,30 @@ class ScalarMath:
 def _table(m) -> dict[str, Op]:
     ops = [
         # ---- arithmetic ------------------------------------------------------------------
-        Op("add", "+", 2, lambda x, y: x + y, (lambda x, y, o: 1.0, lambda x, y, o: 1.0), ("1", "1"), infix=True),
-        Op("sub", "-", 2, lambda x, y: x - y, (lambda x, y, o: 1.0, lambda x, y, o: -1.0), ("1", "-1"), infix=True),
-        Op("mul", "*", 2, lambda x, y: x * y, (lambda x, y, o: y, lambda x, y, o: x), ("y", "x"), infix=True),
-        Op("div", "/", 2, lambda x, y: x / y, (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), ("1/y", "-out/y"), "division by zero", infix=True),
-        Op("pow", "**", 2, m.pow, (lambda x, y, o: m.dpow(x, y), lambda x, y, o: m.dexp(o, x)), ("y*x**(y - 1)", "out*log0(x)"), lambda x, y: "a negative number to a fractional power is complex" if x < 0 else "0 to a negative power is infinite", infix=True, micrograd="**{y}"),
-        Op("neg", "-", 1, lambda x: -x, (lambda x, o: -1.0,), ("-1",), form="-{x}"),
-        Op("id", "=", 1, lambda x: x, (lambda x, o: 1.0,), ("1",), form="{x}"),
+        Op("add", "+", 2, lambda x, y: x + y, (lambda x, y, o: 1.0, lambda x, y, o: 1.0), ("1", "1"), infix=True, js="{x} + {y}"),
+        Op("sub", "-", 2, lambda x, y: x - y, (lambda x, y, o: 1.0, lambda x, y, o: -1.0), ("1", "-1"), infix=True, js="{x} - {y}"),
+        Op("mul", "*", 2, lambda x, y: x * y, (lambda x, y, o: y, lambda x, y, o: x), ("y", "x"), infix=True, js="{x} * {y}"),
+        Op("div", "/", 2, lambda x, y: x / y, (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), ("1/y", "-out/y"), "division by zero", infix=True, js="{x} / {y}"),
+        Op("pow", "**", 2, m.pow, (lambda x, y, o: m.dpow(x, y), lambda x, y, o: m.dexp(o, x)), ("y*x**(y - 1)", "out*log0(x)"), lambda x, y: "a negative number to a fractional power is complex" if x < 0 else "0 to a negative power is infinite", infix=True, micrograd="**{y}", js="{y} === 2 ? {x} * {x} : Math.pow({x}, {y})"),
+        Op("neg", "-", 1, lambda x: -x, (lambda x, o: -1.0,), ("-1",), form="-{x}", js="-{x}"),
+        Op("id", "=", 1, lambda x: x, (lambda x, o: 1.0,), ("1",), form="{x}", js="{x}"),
         # ---- functions of one argument -----------------------------------------------------
-        Op("tanh", "tanh", 1, m.tanh, (lambda x, o: 1.0 - o * o,), ("1 - out**2",)),
-        Op("sigmoid", "sigmoid", 1, m.sigmoid, (lambda x, o: o * (1.0 - o),), ("out*(1 - out)",)),
-        Op("relu", "relu", 1, m.relu, (lambda x, o: m.step(x),), ("step(x)",), kink=Kink(lambda x: x, "relu has a kink at 0"), micrograd="ReLU"),
-        Op("exp", "exp", 1, m.exp, (lambda x, o: o,), ("out",)),
-        Op("log", "log", 1, m.log, (lambda x, o: 1.0 / x,), ("1/x",), "log needs a positive argument"),
-        Op("sqrt", "sqrt", 1, m.sqrt, (lambda x, o: m.div(0.5, o),), ("1/(2*out)",), "sqrt needs a non-negative argument"),
-        Op("abs", "abs", 1, m.abs, (lambda x, o: m.sign(x),), ("sign(x)",), kink=Kink(lambda x: x, "abs has a kink at 0")),
-        Op("sin", "sin", 1, m.sin, (lambda x, o: m.cos(x),), ("cos(x)",)),
-        Op("cos", "cos", 1, m.cos, (lambda x, o: -m.sin(x),), ("-sin(x)",)),
-        Op("tan", "tan", 1, m.tan, (lambda x, o: 1.0 + o * o,), ("1 + out**2",)),
-        Op("sign", "sign", 1, m.sign, (lambda x, o: 0.0,), ("0",), kink=Kink(lambda x: x, "sign jumps at 0")),
-        Op("step", "step", 1, m.step, (lambda x, o: 0.0,), ("0",), kink=Kink(lambda x: x, "step jumps at 0")),
-        Op("log0", "log0", 1, m.log0, (lambda x, o: m.div(1.0, x),), ("1/x",), "log0 needs a non-negative argument"),
+        Op("tanh", "tanh", 1, m.tanh, (lambda x, o: 1.0 - o * o,), ("1 - out**2",), js="Math.tanh({x})"),
+        Op("sigmoid", "sigmoid", 1, m.sigmoid, (lambda x, o: o * (1.0 - o),), ("out*(1 - out)",), js="{x} >= 0 ? 1 / (1 + Math.exp(-{x})) : Math.exp({x}) / (1 + Math.exp({x}))"),
+        Op("relu", "relu", 1, m.relu, (lambda x, o: m.step(x),), ("step(x)",), kink=Kink(lambda x: x, "relu has a kink at 0", "x"), micrograd="ReLU", js="{x} > 0 ? {x} : 0"),
+        Op("exp", "exp", 1, m.exp, (lambda x, o: o,), ("out",), js="Math.exp({x})"),
+        Op("log", "log", 1, m.log, (lambda x, o: 1.0 / x,), ("1/x",), "log needs a positive argument", js="Math.log({x})"),
+        Op("sqrt", "sqrt", 1, m.sqrt, (lambda x, o: m.div(0.5, o),), ("1/(2*out)",), "sqrt needs a non-negative argument", js="Math.sqrt({x})"),
+        Op("abs", "abs", 1, m.abs, (lambda x, o: m.sign(x),), ("sign(x)",), kink=Kink(lambda x: x, "abs has a kink at 0", "x"), js="Math.abs({x})"),
+        Op("sin", "sin", 1, m.sin, (lambda x, o: m.cos(x),), ("cos(x)",), js="Math.sin({x})"),
+        Op("cos", "cos", 1, m.cos, (lambda x, o: -m.sin(x),), ("-sin(x)",), js="Math.cos({x})"),
+        Op("tan", "tan", 1, m.tan, (lambda x, o: 1.0 + o * o,), ("1 + out**2",), js="Math.tan({x})"),
+        Op("sign", "sign", 1, m.sign, (lambda x, o: 0.0,), ("0",), kink=Kink(lambda x: x, "sign jumps at 0", "x"), js="{x} > 0 ? 1 : {x} < 0 ? -1 : 0"),
+        Op("step", "step", 1, m.step, (lambda x, o: 0.0,), ("0",), kink=Kink(lambda x: x, "step jumps at 0", "x"), js="{x} > 0 ? 1 : 0"),
+        Op("log0", "log0", 1, m.log0, (lambda x, o: m.div(1.0, x),), ("1/x",), "log0 needs a non-negative argument", js="{x} === 0 ? 0 : Math.log({x})"),
         # ---- functions of two arguments ----------------------------------------------------
-        Op("max", "max", 2, m.maximum, (lambda x, y, o: m.tie(x, y), lambda x, y, o: m.tie(y, x)), ("(1 + sign(x - y))/2", "(1 - sign(x - y))/2"), kink=Kink(lambda x, y: x - y, "max has tied arguments")),
-        Op("min", "min", 2, m.minimum, (lambda x, y, o: m.tie(y, x), lambda x, y, o: m.tie(x, y)), ("(1 - sign(x - y))/2", "(1 + sign(x - y))/2"), kink=Kink(lambda x, y: x - y, "min has tied arguments")),
+        Op("max", "max", 2, m.maximum, (lambda x, y, o: m.tie(x, y), lambda x, y, o: m.tie(y, x)), ("(1 + sign(x - y))/2", "(1 - sign(x - y))/2"), kink=Kink(lambda x, y: x - y, "max has tied arguments", "x - y"), js="{y} > {x} ? {y} : {x}"),
+        Op("min", "min", 2, m.minimum, (lambda x, y, o: m.tie(y, x), lambda x, y, o: m.tie(x, y)), ("(1 - sign(x - y))/2", "(1 + sign(x - y))/2"), kink=Kink(lambda x, y: x - y, "min has tied arguments", "x - y"), js="{y} < {x} ? {y} : {x}"),
     ]  # fmt: skip
     return {op.name: op for op in ops}
 
