@@ -160,3 +160,26 @@ def test_walkthrough_refuses_what_the_page_cannot_run():
         walkthrough(cube + 1)
     with pytest.raises(ValueError, match="rankdir must be"):
         walkthrough(x * 2, rankdir="svg")
+
+
+def test_every_op_has_its_javascript_and_every_kink_its_expression():
+    """The page's op code comes from these fields: each kink's expression (parsed by the grammar, run by
+    the engine) says which side of the kink a point is on exactly as the kink's float function does."""
+    from gradcli.engine import evaluate
+    from gradcli.ops import OPS
+    from gradcli.parser import parse
+    from gradcli.views.js import ops_script
+
+    points = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 1e-300, 1e300]
+    for name, op in OPS.items():
+        assert op.js and "{x}" in op.js and ("{y}" in op.js) == (op.arity == 2), name
+        assert f"  {name}: {{ f: " in ops_script()
+        if op.kink is None:
+            continue
+        graph = parse(op.kink.expression)
+        assert set(graph.variables) <= {"x", "y"}, name
+        for x in points:
+            for y in points if op.arity == 2 else [0.0]:
+                args = (x,) if op.arity == 1 else (x, y)
+                side = evaluate(graph, {"x": x, "y": y})[graph.output]
+                assert side == op.kink.side(*args) or (side == 0) == (op.kink.side(*args) == 0), (name, args)
