@@ -19,6 +19,7 @@ SEED = ("e=a*b; d=e+c; L=d*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2"
 SEED_LATEX = r"""\documentclass{article}
 \usepackage[T1]{fontenc}
 \usepackage{amsmath}
+\allowdisplaybreaks
 \begin{document}
 
 \section*{Forward pass}
@@ -206,3 +207,9 @@ def test_documents_compile(gradcli, tmp_path, kind, program):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:]
     assert (tmp_path / "d.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_part_that_reads_the_same_in_latex_is_written_once(gradcli):
+    """explain writes `pow(b, a) = b ** a` (the source, then the op); in LaTeX both are b^{a}."""
+    document = explain(gradcli, "y = pow(b, a)", "--a", "1", "--b", "2", "--format", "latex")
+    assert "  y &= b^{a} = 2^{1} = 2\n" in document

@@ -18,7 +18,7 @@ from .explain import Line, backward_pass, forward_pass, gradient_lines, line_cou
 from .explain import put_numbers as _put_numbers
 
 MARK = "\x00"  # written for d in dL/da, so that the fractions are found again whatever the labels are
-PREAMBLE = "\\usepackage[T1]{fontenc}\n\\usepackage{amsmath}\n"
+PREAMBLE = "\\usepackage[T1]{fontenc}\n\\usepackage{amsmath}\n\\allowdisplaybreaks\n"  # a long pass goes on over pages
 
 #: How a function is written: LaTeX's own operator, or another form ({x}, {y}: the arguments).
 FUNCTIONS = {
@@ -154,9 +154,15 @@ def _partial(part: str) -> str:
 
 def line(parts: Line, width: int = 70) -> str:
     """One of explain's lines in LaTeX, aligned at its first `=`; past about `width` characters of
-    explain's text, the next `=` (or the note) starts another row under the first."""
+    explain's text, the next `=` (or the note) starts another row under the first. A part that reads
+    as the one before it once in LaTeX (`pow(b, a)` and `b ** a`) is left out, with its `=`."""
+    math = [formula(segment) if style in _MATH else None for segment, style in parts]
+    kept = [k for k in range(len(parts)) if not (math[k] is not None and k > 1 and math[k] == math[k - 2])]
     out, first, used = [], True, 0
-    for segment, style in parts:
+    for k in kept:
+        segment, style = parts[k]
+        if style == "eq" and k + 1 not in kept:
+            continue
         if style == "eq" or style == "note":
             if not first and used + (len(segment) if style == "note" else 0) > width:
                 out.append(" \\\\\n  &")
@@ -171,9 +177,12 @@ def line(parts: Line, width: int = 70) -> str:
         elif style == "name":
             out.append(name(segment) if re.fullmatch(r"[A-Za-z_][\w#]*", segment) else text(segment))
         else:
-            out.append(formula(segment))
+            out.append(math[k])
         used += len(segment)
     return "".join(out) + (" &" if first else "")
+
+
+_MATH = ("sym", "num", "value")
 
 
 def _block(lines: list[Line], width: int = 70) -> str:
