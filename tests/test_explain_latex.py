@@ -191,8 +191,11 @@ def _tex_ready(kind: str) -> str:
     return ""
 
 
-@pytest.mark.parametrize("kind", ["latex", "beamer"])
-@pytest.mark.parametrize("program", [SEED, (EVERY_OP, *EVERY_OP_BINDINGS), ("y = x*x + x", "--x", "3")])
+@pytest.mark.parametrize(
+    "kind, program",
+    [("latex", SEED), ("latex", (EVERY_OP, *EVERY_OP_BINDINGS)), ("beamer", (EVERY_OP, *EVERY_OP_BINDINGS)),
+     ("beamer", ("y = x*x + x", "--x", "3"))],
+)  # fmt: skip
 def test_documents_compile(gradcli, tmp_path, kind, program):
     document = explain(gradcli, *program, "--format", kind)
     balanced(document)

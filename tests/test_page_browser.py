@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import re
 
@@ -147,7 +148,7 @@ def test_play_steps_on_its_own_and_pauses(open_page, tmp_path):
     expect(opened.page.locator("#gc-counter")).to_have_text(re.compile("^Step 2 "), timeout=5000)
     opened.page.click("#gc-play")
     stopped = opened.text("#gc-counter")
-    opened.page.wait_for_timeout(1500)  # longer than a step
+    opened.page.wait_for_timeout(1300)  # longer than a step
     assert opened.text("#gc-counter") == stopped and opened.text("#gc-play") == "\u25b6 Play"
 
 
@@ -225,10 +226,11 @@ def random_program(rng: random.Random) -> str:
 
 
 def test_random_programs_agree_with_eval_and_explain(open_page, tmp_path):
-    """Random programs over every op, at random points (grid points hit kinks and ties), changed in the page."""
+    """Random programs over every op, at random points (grid points hit kinks and ties), changed in the page;
+    GRADCLI_PAGE_EXAMPLES=200 checks more points."""
     rng = random.Random(17)
     checked = failed = 0
-    while checked < 24:
+    while checked < int(os.environ.get("GRADCLI_PAGE_EXAMPLES", "12")):
         program = random_program(rng)
         graph = parse(program)
         start = {n: str(rng.choice(POINTS)) for n in graph.variables}
@@ -262,7 +264,7 @@ def test_numbers_are_written_as_gradcli_writes_them(open_page, tmp_path):
     names = [f"x{k}" for k in range(len(values))]
     program = "y = " + " + ".join(f"{n}*0" for n in names)
     flags = [f"--{n}={v!r}" for n, v in zip(names, values)]
-    for precision in ("0", "2", "4", "6"):
+    for precision in ("0", "4"):
         opened = open_page(write(tmp_path, program, *flags, "--precision", precision, name=f"p{precision}.html"))
         opened.press("End")
         explained = json.loads(run_cli("explain", program, *flags, "--precision", precision, "--format", "json").stdout)
