@@ -383,9 +383,11 @@ def test_explain_builds_only_the_lines_it_shows(gradcli, monkeypatch, tmp_path):
     from gradcli.views import explain as view
 
     made = {"line": 0, "term": 0}
-    line, term = view.forward_template, Derivation.term
+    line, local = view.forward_template, Derivation.local
     monkeypatch.setattr(view, "forward_template", lambda d, i: made.__setitem__("line", made["line"] + 1) or line(d, i))
-    monkeypatch.setattr(Derivation, "term", lambda d, v, i: made.__setitem__("term", made["term"] + 1) or term(d, v, i))
+    monkeypatch.setattr(
+        Derivation, "local", lambda d, v, i: made.__setitem__("term", made["term"] + 1) or local(d, v, i)
+    )
     names = [f"x{i}" for i in range(100)]
     source = tmp_path / "sum.grad"
     source.write_text("\n".join(f"{n} = {k}" for k, n in enumerate(names)) + "\nL = " + " + ".join(names * 200))

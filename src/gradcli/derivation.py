@@ -14,6 +14,7 @@ import re
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .engine import compiled, infinite
 from .gradcheck import kink
@@ -118,23 +119,30 @@ class Derivation:
         slots = [k for k, a in enumerate(node.args) if a == i]
         return " + ".join(grouped(op.formula(k)) if len(slots) > 1 else op.formula(k) for k in slots)
 
-    def term(self, via: int, i: int) -> Term:
-        """d output / d via * d via / d i, summing the op's derivatives over every argument slot holding i."""
-        run, labels = self.run, self.labels
+    def local(self, via: int, i: int) -> tuple[float, str]:
+        """d via / d i at the run's values (the op's derivatives summed over every argument slot holding
+        i), and why it is only a convention there or is not finite ("" when neither)."""
+        run = self.run
         node = run.graph.nodes[via]
-        op = OPS[node.op]
-        formula = self.formula(via, i)
+        derivs = OPS[node.op].derivs
         args = [run.values[a] for a in node.args]
-        local = sum(op.derivs[k](*args, run.values[via]) for k, a in enumerate(node.args) if a == i)
-        upstream = run.grads[via]
+        local = sum(derivs[k](*args, run.values[via]) for k, a in enumerate(node.args) if a == i)
         note = kink(run.graph, run.values, via)
         if note:
             note += ": this value is PyTorch's convention"
         elif not math.isfinite(local):
-            note = f"d{labels[via]}/d{labels[i]} is {infinite(local)} here"
+            note = f"d{self.labels[via]}/d{self.labels[i]} is {infinite(local)} here"
+        return local, note
+
+    def term(self, via: int, i: int) -> Term:
+        """d output / d via * d via / d i, with the formula of d via / d i on labels and on values."""
+        labels, args = self.labels, self.run.graph.nodes[via].args
+        formula = self.formula(via, i)
+        local, note = self.local(via, i)
+        upstream = self.run.grads[via]
         return Term(
-            via, upstream, fill(formula, *(labels[a] for a in node.args)),
-            fill(formula, *(self.number(a) for a in node.args)), local, upstream * local, note,
+            via, upstream, fill(formula, *(labels[a] for a in args)), fill(formula, *(self.number(a) for a in args)),
+            local, upstream * local, note,
         )  # fmt: skip
 
     @property
@@ -161,7 +169,8 @@ def short(value: float, precision: int = 4) -> str:
 _SLOT = re.compile(r"\{([xy])\}")
 
 
-def slots(template: str) -> list:
+@lru_cache(maxsize=1024)
+def slots(template: str) -> tuple:
     """The template as pieces: text, and (k, bracket) for argument k (0: {x}, 1: {y}), where `bracket`
     says that a negative number there is written in brackets (`-(-3)`, `(-2)**2`, `2 + (-3)`)."""
     pieces, at = [], 0
@@ -174,7 +183,7 @@ def slots(template: str) -> list:
             ("xy".index(match.group(1)), tight or spaced or after.lstrip().startswith("**")),
         ]
         at = match.end()
-    return [p for p in [*pieces, template[at:]] if p != ""]
+    return tuple(p for p in [*pieces, template[at:]] if p != "")
 
 
 def bracketed(text: str, bracket: bool) -> str:

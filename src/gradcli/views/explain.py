@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
-from ..derivation import Derivation, Gradient, Term, bracketed, fill, form, grouped, short, slots
+from ..derivation import Derivation, Gradient, bracketed, fill, form, grouped, short, slots
 from .fmt import finite
 
 Line = list[tuple[str, str]]
@@ -80,7 +81,7 @@ def gradient_templates(d: Derivation, i: int, start: int = 0, stop: int | None =
         local, numbers = fill(formula, *(labels[a] for a in args)), _numbers(formula, args)
         parts = [([local], "sym"), (numbers, "num"), ([("local", via, i)], "num")]
         if via != d.output:
-            grouped_numbers = grouped(fill(formula, "0", "0")) != fill(formula, "0", "0")
+            grouped_numbers = _spaced(formula)
             up = [("grad", via), " * "]
             parts = [
                 ([f"{D}{out}/{D}{labels[via]} * {D}{labels[via]}/{D}{labels[i]}"], "chain"),
@@ -93,6 +94,12 @@ def gradient_templates(d: Derivation, i: int, start: int = 0, stop: int | None =
     if users > 1 and stop > users:
         templates.append((lhs, [(total(d, i, users), "num"), value], None))
     return templates
+
+
+@lru_cache(maxsize=1024)
+def _spaced(formula: str) -> bool:
+    """Whether the formula, with numbers put in, needs brackets to be multiplied (`grouped`)."""
+    return grouped(fill(formula, "0", "0")) != fill(formula, "0", "0")
 
 
 def total(d: Derivation, i: int, users: int) -> list:
@@ -123,26 +130,30 @@ def unreached_template(d: Derivation, v: int, D: str = "d") -> Template:
 def put_numbers(d: Derivation, template: Template) -> Line:
     """The line of a template, with the run's numbers written as `short` writes them."""
     lhs, parts, note = template
-    terms: dict = {}
+    locals_: dict = {}
+    written: dict = {}  # a number used in several parts (the gradient above) is written once
 
-    def term(via: int, i: int) -> Term:
-        if (via, i) not in terms:
-            terms[via, i] = d.term(via, i)
-        return terms[via, i]
+    def local(via: int, i: int) -> tuple[float, str]:
+        if (via, i) not in locals_:
+            locals_[via, i] = d.local(via, i)
+        return locals_[via, i]
 
     def text(piece) -> str:
         if isinstance(piece, str):
             return piece
-        kind = piece[0]
-        if kind == "value":
-            return bracketed(d.number(piece[1]), piece[2])
-        if kind == "grad":
-            return short(d.run.grads[piece[1]], d.precision)
-        if kind == "local":
-            return short(term(*piece[1:3]).local_value, d.precision)
-        return bracketed(short(term(*piece[1:3]).value, d.precision), piece[3])
+        if piece not in written:
+            kind, a = piece[0], piece[1]
+            if kind == "value":
+                written[piece] = bracketed(d.number(a), piece[2])
+            elif kind == "grad":
+                written[piece] = short(d.run.grads[a], d.precision)
+            elif kind == "local":
+                written[piece] = short(local(a, piece[2])[0], d.precision)
+            else:
+                written[piece] = bracketed(short(d.run.grads[a] * local(a, piece[2])[0], d.precision), piece[3])
+        return written[piece]
 
-    said = note if note is None or isinstance(note, str) else term(*note[1:]).note
+    said = note if note is None or isinstance(note, str) else local(*note[1:])[1]
     return _equation(lhs, [("".join(map(text, pieces)), style) for pieces, style in parts], said or "")
 
 
