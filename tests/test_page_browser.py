@@ -123,6 +123,17 @@ def test_next_shows_each_node_its_line_and_what_lights_up(open_page, tmp_path):
     assert (opened.console, opened.errors) == ([], [])
 
 
+def test_every_step_shows_explains_line(open_page, tmp_path):
+    """The seed example, step by step: each of the 14 steps shows exactly explain's line for it."""
+    opened = open_page(write(tmp_path, *SEED))
+    lines = [line.strip() for line in run_cli("explain", *SEED).stdout.splitlines() if line.startswith("  ")]
+    shown = []
+    for _ in lines:
+        opened.page.click("#gc-next")
+        shown.append(as_explain(opened.text("#gc-now")))
+    assert shown == lines and len(lines) == 14
+
+
 def test_keys_step_back_and_jump_to_either_end(open_page, tmp_path):
     opened = open_page(write(tmp_path, *SEED))
     opened.press("ArrowRight", 3)
