@@ -8,7 +8,7 @@ import builtins
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 
 pytest.importorskip("pyarrow")
 dd = pytest.importorskip("dask.dataframe")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli
 from gradcli.cli import cli
+from helpers import run_cli
 
 # ---- variables named like options, and option typos ----------------------------------------------
 

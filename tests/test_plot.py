@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from conftest import run_cli
 from gradcli.batch import Batch
 from gradcli.descent import Descent
 from gradcli.parser import parse
 from gradcli.sampling import curve, surface
+from helpers import run_cli
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

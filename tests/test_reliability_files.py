@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
 from gradcli.program import MAX_SOURCE_BYTES
+from helpers import run_cli
 from reliability import assert_clean, base, bindings, commands, default_input, takes_program
 from reliability import input_args as given
 

@@ -30,11 +30,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import needs_dot, run_cli
 from gradcli.cli import cli
 from gradcli.errors import GradcliError
 from gradcli.ops import FUNCTIONS, OPS
 from gradcli.parser import parse
+from helpers import needs_dot, run_cli
 from reliability import ADDS, assert_clean, base, commands, default_input, input_args, scratch_folder, takes_program
 
 EXAMPLES = int(os.environ.get("GRADCLI_FUZZ_EXAMPLES", "0"))

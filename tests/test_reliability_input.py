@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from reliability import SAMPLING, assert_clean, base, bindings, program_commands, scratch_folder
 
 # ---- no input makes gradcli hang ------------------------------------------------------------------

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from reliability import Moments
 
 WAIT = 120  # seconds to wait for the bar or the exit before the test gives up (a hang, not a timing)

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from reliability import SAMPLING, assert_clean, base, program_commands
 
 every_command = pytest.mark.parametrize("command", program_commands())

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import gradcli
-from conftest import run_cli
+from helpers import run_cli
 from reliability import assert_clean, base, bindings, commands, default_input, scratch_folder, takes_program
 
 SOURCE = Path(gradcli.__file__).parent

@@ -21,9 +21,9 @@ import os
 
 import pytest
 
-from conftest import run_cli
 from gradcli.parser import parse
 from gradcli.program import MAX_SOURCE_BYTES
+from helpers import run_cli
 from reliability import assert_clean, base, bindings, program_commands
 
 slow = pytest.mark.skipif(not os.environ.get("GRADCLI_SLOW_TESTS"), reason="minutes; set GRADCLI_SLOW_TESTS=1")

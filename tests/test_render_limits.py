@@ -16,10 +16,10 @@ import sys
 
 import pytest
 
-from conftest import needs_dot
 from gradcli import render
 from gradcli.parser import parse
 from gradcli.views.dot import digraph
+from helpers import needs_dot
 from reliability import WAIT, alive, endless_dot, wait_for
 
 NO_DOT = {"PATH": os.devnull}  # no folder on PATH: `dot` cannot be found
