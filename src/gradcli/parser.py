@@ -21,7 +21,7 @@ from lark.grammar import Rule
 from lark.lexer import Lexer, TerminalDef
 
 from . import cache
-from .engine import collector_paused
+from .collector import collector_paused
 from .errors import SHOWN, InputError, ParseError, shorten
 from .graph import Graph, Node
 from .ops import CONSTANTS, FUNCTIONS, OPS
