@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gradcli.autodiff import evaluate as scalar_evaluate
+from gradcli.autodiff import gradients
 from gradcli.batch import Batch, evaluate
-from gradcli.engine import evaluate as scalar_evaluate
-from gradcli.engine import gradients
 from gradcli.errors import DomainError, InputError, UnboundVariable
 from gradcli.ops import OPS, array_ops
 from gradcli.parser import parse

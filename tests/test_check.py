@@ -222,7 +222,7 @@ def defaults(n: int) -> str:
 
 
 def test_many_variables_are_checked_along_random_directions(gradcli, monkeypatch):
-    from gradcli.engine import Compiled
+    from gradcli.autodiff import Compiled
 
     calls = []
     forward = Compiled.forward

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from gradcli.engine import evaluate, gradients
+from gradcli.autodiff import evaluate, gradients
 from gradcli.errors import InputError, ParseError
 from gradcli.parser import parse
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 sympy = pytest.importorskip("sympy")
 
-from gradcli.engine import evaluate, gradients  # noqa: E402
+from gradcli.autodiff import evaluate, gradients  # noqa: E402
 from gradcli.errors import DomainError  # noqa: E402
 from gradcli.gradcheck import kink  # noqa: E402
 from gradcli.parser import parse  # noqa: E402

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from gradcli import Value, draw_dot
-from gradcli.engine import Compiled, compiled, evaluate, gradients
+from gradcli.autodiff import Compiled, compiled, evaluate, gradients
 from gradcli.parser import parse
 from gradcli.value import RULES, graph_order, to_graph
 from gradcli.views.dot import digraph

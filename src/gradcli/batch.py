@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Compiled
+from .autodiff import Compiled
 from .errors import DomainError, InputError, UnboundVariable
 from .graph import Graph
 from .ops import array_ops

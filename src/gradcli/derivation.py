@@ -15,7 +15,7 @@ from array import array
 from collections import deque
 from dataclasses import dataclass, field
 
-from .engine import compiled, infinite
+from .autodiff import compiled, infinite
 from .gradcheck import kink
 from .ops import OPS
 from .program import Run

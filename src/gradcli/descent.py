@@ -11,7 +11,7 @@ import math
 import time
 from array import array
 
-from .engine import compiled, evaluate, gradients, infinite
+from .autodiff import compiled, evaluate, gradients, infinite
 from .errors import DomainError, EvalError, InputError, UnknownVariable, listing, shorten
 from .graph import Graph
 from .interrupts import shielded

@@ -14,7 +14,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from .engine import compiled, infinite
+from .autodiff import compiled, infinite
 from .errors import DomainError
 from .ops import OPS
 from .program import Run

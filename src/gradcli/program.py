@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 
-from .engine import Note, evaluate, gradient_notes, gradients, undefined_error
+from .autodiff import Note, evaluate, gradient_notes, gradients, undefined_error
 from .errors import InputError, UnboundVariable, UnknownVariable, listing, shorten
 from .graph import Graph
 from .parser import parse

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import Compiled
+from .autodiff import Compiled
 from .errors import EvalError, InputError
 from .nn import MLP
 from .ops import array_ops

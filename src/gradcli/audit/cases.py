@@ -15,7 +15,7 @@ import math
 import string
 from dataclasses import dataclass, field
 
-from ..engine import compiled
+from ..autodiff import compiled
 from ..gradcheck import kink
 from ..ops import OPS
 from ..parser import parse

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..engine import infinite
+from ..autodiff import infinite
 
 
 def number(value: float | None, precision: int = 4) -> str:

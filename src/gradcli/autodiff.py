@@ -1,4 +1,4 @@
-"""Forward over the node list, backward over it reversed. The engine names no op.
+"""The engine: forward over the node list, backward over it reversed. The engine names no op.
 
 A graph is compiled once into two flat programs (`Compiled`), which can be re-run for every
 descent step. Values may be floats or numpy arrays (a whole batch at a time); the op table
@@ -221,16 +221,3 @@ def _failure(program: Compiled, values: list, i: int, exc=None, reason: str = ""
         else:
             reason = op.domain or str(exc)
     return DomainError(f"{graph.where(i)}: {reason} (got {args})", i)
-
-
-def __getattr__(name: str):
-    """`from gradcli.engine import Value`, micrograd's module path, gives gradcli's `Value`.
-
-    Loaded on first use: the engine itself never uses `Value` (which is built on the op table,
-    not on the engine), so this is the only mention of it here.
-    """
-    if name == "Value":
-        from .value import Value
-
-        return Value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
