@@ -9,7 +9,8 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from gradcli.derivation import derive, fill, short
+from gradcli.derivation import derive, fill
+from gradcli.fmt import short
 from gradcli.ops import OPS
 from gradcli.parser import parse
 from gradcli.program import Run

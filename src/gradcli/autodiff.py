@@ -137,11 +137,6 @@ def gradients(graph: Graph, values: list[float], output: int | None = None) -> l
     return program.backward(values, graph.output if output is None else output)
 
 
-def infinite(value: float) -> str:
-    """How a gradient that is not a finite number is written: `inf`, `-inf`, or `undefined` (nan)."""
-    return "undefined" if math.isnan(value) else "inf" if value > 0 else "-inf"
-
-
 class Note(NamedTuple):
     """Where a gradient becomes infinite or undefined, and why."""
 

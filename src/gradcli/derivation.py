@@ -15,7 +15,8 @@ from array import array
 from collections import deque
 from dataclasses import dataclass, field
 
-from .autodiff import compiled, infinite
+from .autodiff import compiled
+from .fmt import infinite, short
 from .gradcheck import kink
 from .ops import OPS
 from .program import Run
@@ -129,19 +130,6 @@ class Derivation:
     def backward(self) -> list[Gradient]:
         """Every gradient with all its terms (for a library caller: a view builds only what it shows)."""
         return [self.gradient(i) for i in self.order]
-
-
-def short(value: float, precision: int = 4) -> str:
-    """A number as a person writes it: `6`, `-0.5`, `0.7071`, `1e-07`; `inf` or `undefined` for a gradient."""
-    if not math.isfinite(value):
-        return infinite(value)
-    if value == 0:
-        return "0"
-    if 1e-4 <= abs(value) < 1e9:
-        text = f"{value:.{precision}f}".rstrip("0").rstrip(".")
-        if text not in ("0", "-0"):
-            return text
-    return f"{value:.{precision}g}" if precision else f"{value:.0e}"
 
 
 _SLOT = re.compile(r"\{([xy])\}")

@@ -11,8 +11,9 @@ import math
 import time
 from array import array
 
-from .autodiff import compiled, evaluate, gradients, infinite
+from .autodiff import compiled, evaluate, gradients
 from .errors import DomainError, EvalError, InputError, UnknownVariable, listing, shorten
+from .fmt import infinite
 from .graph import Graph
 from .interrupts import shielded
 from .program import Run, parse_number

@@ -14,8 +14,9 @@ import math
 import random
 from dataclasses import dataclass
 
-from .autodiff import compiled, infinite
+from .autodiff import compiled
 from .errors import DomainError
+from .fmt import infinite
 from .ops import OPS
 from .program import Run
 

@@ -10,6 +10,7 @@ from functools import cached_property
 
 from .autodiff import Note, evaluate, gradient_notes, gradients, undefined_error
 from .errors import InputError, UnboundVariable, UnknownVariable, listing, shorten
+from .fmt import infinite
 from .graph import Graph
 from .parser import parse
 from .suggest import did_you_mean
@@ -138,6 +139,18 @@ class Run:
     def notes(self) -> list[Note]:
         """Where gradients become infinite or undefined, in node order (empty when every one is finite)."""
         return gradient_notes(self.graph, self.values, self.grads, self.output)
+
+    def undefined_note(self) -> str:
+        """`dy/dp is undefined: the derivative of x**p ... in p is x**p*log(x), undefined at x = -2, p = 2`,
+        for the first gradient that is infinite or undefined ("" when all are finite)."""
+        if not self.notes:
+            return ""
+        labels = self.graph.labels()
+        note, more = self.notes[0], len(self.notes) - 1
+        text = f"d{labels[self.output]}/d{labels[note.node]} is {infinite(self.grads[note.node])}: {note.reason}"
+        if more:
+            text += f" (and {more:,} more)"
+        return text
 
     @cached_property
     def feeds(self) -> bytearray:

@@ -16,6 +16,7 @@ import string
 from dataclasses import dataclass, field
 
 from ..autodiff import compiled
+from ..fmt import digits
 from ..gradcheck import kink
 from ..ops import OPS
 from ..parser import parse
@@ -215,11 +216,6 @@ def differences(program: Program, expected: Expected, value: float, grads: list[
     return found
 
 
-def show(x: float) -> str:
-    """A number as a report shows it: 12 significant digits, no trailing zeros."""
-    return format(x, ".12g")
-
-
 def listing(pairs) -> str:
     """`a.grad = 2, b.grad = -3`."""
-    return ", ".join(f"{what} = {show(x)}" for what, x in pairs)
+    return ", ".join(f"{what} = {digits(x)}" for what, x in pairs)

@@ -68,6 +68,4 @@ def command(args, file, sets, of, show_all, limit, data, out, engine, scheduler,
         from ..views.table import eval_table
 
         stdout_console().print(eval_table(run, precision, show_all, limit))
-    from ..views.fmt import undefined_note
-
-    echo_note(undefined_note(run))
+    echo_note(run.undefined_note())

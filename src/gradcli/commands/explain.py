@@ -57,7 +57,6 @@ def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
         raise InputError(f"--wrt {wrt}: {wrt} is computed from numbers alone, so it has no gradient; name a variable")
     derivation = derive(run, target, precision)
     from ..views import explain as view
-    from ..views.fmt import undefined_note
 
     if fmt == "json":
         from ..views.records import notes_record
@@ -73,4 +72,4 @@ def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
             console.print(view.explain_rich(derivation, limit))
         else:
             click.echo(view.explain_text(derivation, limit))
-    echo_note(undefined_note(run))
+    echo_note(run.undefined_note())

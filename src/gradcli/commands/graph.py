@@ -75,6 +75,4 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
         save(picture, out, fmt, len(graph))
         click.echo(f"wrote {out}", err=True)
     if run is not None:
-        from ..views.fmt import undefined_note
-
-        echo_note(undefined_note(run))
+        echo_note(run.undefined_note())

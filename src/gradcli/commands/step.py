@@ -176,7 +176,7 @@ def _run_with_bar(descent: Descent, steps: int) -> None:
     """Run the steps with a progress bar on stderr, when stderr is a (capable) terminal too."""
     from rich.console import Console
 
-    from ..views.fmt import number
+    from ..fmt import number
     from ..views.step import progress_bar
 
     err = Console(stderr=True)

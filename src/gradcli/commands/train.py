@@ -121,7 +121,7 @@ def _run_with_bar(training, steps: int, bar: bool) -> None:
     if not (bar and err.is_terminal):
         training.run(steps)
         return
-    from ..views.fmt import number
+    from ..fmt import number
     from ..views.train import progress_bar
 
     with progress_bar(err) as progress:

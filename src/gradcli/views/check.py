@@ -9,14 +9,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ..fmt import error, finite, number
 from ..gradcheck import Row
-from .fmt import finite, number
 
 STATUS = {"ok": Text("ok", style="green"), "kink": Text("kink", style="yellow"), "FAIL": Text("FAIL", style="bold red")}
-
-
-def _error(value: float | None) -> str:
-    return "—" if value is None else "0" if value == 0 else f"{value:.1e}"
 
 
 def check_view(rows: list[Row], reference: str, method: str, precision: int = 4) -> Group:
@@ -31,7 +27,7 @@ def check_view(rows: list[Row], reference: str, method: str, precision: int = 4)
     for row in rows:
         table.add_row(
             row.name, number(row.analytic, precision), number(row.numeric, precision),
-            _error(row.abs_err), _error(row.rel_err), STATUS[row.status],
+            error(row.abs_err), error(row.rel_err), STATUS[row.status],
         )  # fmt: skip
     lines = [Text(f"note: {row.name}: {row.note}", style="yellow") for row in rows if row.note]
     lines.append(Text(f"{method}; ok when abs err <= atol + rtol * max(|analytic|, |{reference}|)", style="dim"))

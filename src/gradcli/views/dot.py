@@ -11,8 +11,8 @@ import re
 
 import graphviz
 
+from ..fmt import number
 from ..graph import Graph
-from .fmt import number
 
 FONT = "Helvetica"
 INK = "#333333"

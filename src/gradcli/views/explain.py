@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from ..derivation import Derivation, Gradient, grouped, short
-from .fmt import finite
+from ..derivation import Derivation, Gradient, grouped
+from ..fmt import finite, short
 
 Line = list[tuple[str, str]]
 

@@ -7,8 +7,8 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ..fmt import finite
 from ..program import Run
-from .fmt import finite
 
 if TYPE_CHECKING:
     from ..descent import Descent

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..descent import Descent, checkpoints
-from .fmt import number
+from ..fmt import number
 
 
 def _table(*columns: str) -> Table:

@@ -8,8 +8,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from ..fmt import number
 from ..train import Data, History, Network
-from .fmt import number
 from .step import checkpoints
 
 
