@@ -15,7 +15,7 @@ from typing import NamedTuple
 from .collector import collector_paused
 from .errors import DomainError
 from .graph import Graph
-from .ops import OPS
+from .ops import OPS, OVERFLOW
 
 
 class Compiled:
@@ -189,7 +189,7 @@ def _check_finite(program: Compiled, values: list) -> None:
     if all(map(math.isfinite, values)):
         return
     first = next(i for i, v in enumerate(values) if not math.isfinite(v))
-    reason = "overflow: the result is too large for a float" if math.isinf(values[first]) else "not a number"
+    reason = OVERFLOW if math.isinf(values[first]) else "not a number"
     raise _failure(program, values, first, reason=reason)
 
 
@@ -202,17 +202,9 @@ def _failure(program: Compiled, values: list, i: int, exc=None, reason: str = ""
     """A DomainError naming node i's op, its place in the source and its arguments."""
     graph = program.graph
     node = graph.nodes[i]
-    op = program.ops.get(node.op)
     args = " and ".join(f"{values[a]:.6g}" for a in node.args) or "this point"
     if derivative:
         return DomainError(f"the derivative of {graph.where(i)} is infinite or undefined at {args}", i)
     if not reason:
-        if isinstance(exc, ZeroDivisionError):
-            reason = "division by zero"
-        elif isinstance(exc, OverflowError):
-            reason = "overflow: the result is too large for a float"
-        elif callable(op.domain):
-            reason = op.domain(*(values[a] for a in node.args))
-        else:
-            reason = op.domain or str(exc)
+        reason = program.ops[node.op].failure(exc, [values[a] for a in node.args])
     return DomainError(f"{graph.where(i)}: {reason} (got {args})", i)

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 from .autodiff import compiled
 from .fmt import infinite, short
-from .gradcheck import kink
-from .ops import OPS
+from .ops import OPS, at_kink
 from .program import Run
 
 SOURCE_MAX = 40  # longer source text is left out of a forward line
@@ -96,7 +95,7 @@ class Derivation:
         # A long span is not shown; not reading it keeps deeply nested programs linear.
         text = unwrap(graph.text(i)) if node.end - node.start <= 4 * SOURCE_MAX else ""
         source = text if len(text) <= SOURCE_MAX and "=" not in text else ""  # "=": a whole statement
-        template = form(node.op)
+        template = OPS[node.op].notation
         expr = fill(template, *(labels[a] for a in node.args))
         return Forward(i, source, expr, fill(template, *(self.number(a) for a in node.args)), self.run.values[i])
 
@@ -116,7 +115,7 @@ class Derivation:
         args = [run.values[a] for a in node.args]
         local = sum(op.derivs[k](*args, run.values[via]) for k in slots)
         upstream = run.grads[via]
-        note = kink(run.graph, run.values, via)
+        note = at_kink(node.op, args)
         if note:
             note += ": this value is PyTorch's convention"
         elif not math.isfinite(local):
@@ -160,16 +159,6 @@ def unwrap(text: str) -> str:
                 return text
         text = text[1:-1].strip()
     return text
-
-
-def form(op_name: str) -> str:
-    """How the op is written on its arguments: the table's `form`, else `{x} * {y}` or `tanh({x})`."""
-    op = OPS[op_name]
-    if op.form:
-        return op.form
-    if op.infix:
-        return f"{{x}} {op.symbol} {{y}}"
-    return f"{op.symbol}({', '.join(['{x}', '{y}'][: op.arity])})"
 
 
 def grouped(formula: str) -> str:

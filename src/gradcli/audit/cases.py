@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 from ..autodiff import compiled
 from ..fmt import digits
-from ..gradcheck import kink
-from ..ops import OPS
+from ..ops import OPS, at_kink
 from ..parser import parse
 from ..program import Run
 
@@ -27,7 +26,7 @@ from ..program import Run
 RTOL, SCALED_ATOL = 1e-9, 1e-12
 
 #: The operators, by op-table name, and their dunder methods' names (`__truediv__`, `__rtruediv__`).
-DUNDERS = {"add": "add", "sub": "sub", "mul": "mul", "div": "truediv", "pow": "pow"}
+DUNDERS = {name: op.python for name, op in OPS.items() if op.infix}
 
 #: Python's precedence levels, which gradcli's grammar shares.
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "pow": 4}
@@ -164,8 +163,8 @@ class Expected:
 
     def at_kink(self) -> bool:
         """Is some op at a point where its derivative is only a convention (relu at 0)?"""
-        graph, values = self.run.graph, self.run.values
-        return any(kink(graph, values, i) for i in range(len(graph.nodes)))
+        values = self.run.values
+        return any(at_kink(node.op, [values[a] for a in node.args]) for node in self.run.graph.nodes)
 
     def second_pass(self, keep_leaves: bool = True) -> list[float]:
         """Each leaf's grad after a second backward() that, as micrograd's does, sets the output's grad
