@@ -15,7 +15,6 @@ from array import array
 from collections import deque
 from dataclasses import dataclass, field
 
-from .autodiff import compiled
 from .fmt import infinite, short
 from .ops import OPS, at_kink
 from .program import Run
@@ -64,7 +63,7 @@ class Derivation:
     def __init__(self, run: Run, wrt: int | None, precision: int):
         self.run, self.wrt, self.precision, self.output = run, wrt, precision, run.output
         graph = run.graph
-        nodes, depends = graph.nodes, compiled(graph).depends
+        nodes, depends = graph.nodes, run.depends
         self.labels = [
             unwrap(label) if node.op == "const" else label for node, label in zip(nodes, graph.labels(), strict=True)
         ]

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 
-from .autodiff import Note, evaluate, gradient_notes, gradients, undefined_error
+from .autodiff import Note, compiled, evaluate, gradient_notes, gradients, undefined_error
 from .errors import InputError, UnboundVariable, UnknownVariable, listing, shorten
 from .fmt import infinite
 from .graph import Graph
@@ -152,6 +152,11 @@ class Run:
             text += f" (and {more:,} more)"
         return text
 
+    @property
+    def depends(self) -> list[bool]:
+        """For each node: is it computed from a variable (so that it has a gradient)?"""
+        return compiled(self.graph).depends
+
     @cached_property
     def feeds(self) -> bytearray:
         """1 for the output and every node it is computed from."""
@@ -178,7 +183,7 @@ class Run:
     def grad(self, i: int) -> float | None:
         """d output / d node i (inf or nan where undefined), or None where node i depends on no variable or
         does not feed the output."""
-        return self.grads[i] if self.graph.compiled.depends[i] and self.feeds[i] else None
+        return self.grads[i] if self.depends[i] and self.feeds[i] else None
 
 
 def load(expr: str | None, file: str | None, given: dict[str, str], require: bool = True) -> tuple[Graph, dict]:

@@ -176,7 +176,7 @@ class Expected:
         totals = [0.0] * len(self.leaves)
         for n, grad in enumerate(run.grads):
             seed = 1.0 if n == run.output else grad
-            if not seed or not run.graph.compiled.depends[n] or (n in leaves and not keep_leaves):
+            if not seed or not run.depends[n] or (n in leaves and not keep_leaves):
                 continue
             through = program.backward(run.values, n)
             for k, leaf in enumerate(self.leaves):

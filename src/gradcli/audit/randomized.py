@@ -55,7 +55,7 @@ def fair(program: Program) -> Expected | None:
     run = expected.run
     if expected.at_kink() or expected.value_scale > LARGEST or expected.grad_scale > LARGEST:
         return None
-    depends = run.graph.compiled.depends
+    depends = run.depends
     for node in run.graph.nodes:
         if node.op == "pow" and depends[node.args[1]] and run.values[node.args[0]] == 0:
             return None

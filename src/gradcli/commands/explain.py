@@ -53,7 +53,7 @@ def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
     graph, bindings = load(expr, file, given)
     run = Run.of(graph, bindings, output_node(graph, of), strict)
     target = None if wrt is None else output_node(graph, wrt, "--wrt")
-    if target is not None and not graph.compiled.depends[target]:
+    if target is not None and not run.depends[target]:
         raise InputError(f"--wrt {wrt}: {wrt} is computed from numbers alone, so it has no gradient; name a variable")
     derivation = derive(run, target, precision)
     from ..views import explain as view
