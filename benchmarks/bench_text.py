@@ -42,7 +42,8 @@ def stages(path: Path) -> dict[str, float]:
     from gradcli.autodiff import compiled
     from gradcli.collector import collector_paused
     from gradcli.parser import _link, _parser
-    from gradcli.program import Run, bind, read_source
+    from gradcli.program import Run, bind
+    from gradcli.source import read_source
     from gradcli.views.records import eval_json
 
     clock, split = time.perf_counter(), {}

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gradcli.autodiff import evaluate, gradients
 from gradcli.errors import InputError, ParseError
 from gradcli.parser import parse
+from gradcli.program import parse_number
 
 
 def value(program: str, **bindings: float) -> float:
@@ -251,3 +254,25 @@ def test_hundred_thousand_term_sum():
     g = gradients(graph, values)
     assert g[graph.variables["a0"]] == bindings["b0"]
     assert g[graph.variables[f"b{n // 2 - 1}"]] == bindings[f"a{n // 2 - 1}"]
+
+
+# ---- a binding's value is a number as the program writes one ---------------------------------
+
+
+@given(
+    st.sampled_from(["", "-", "+"]),
+    st.text(alphabet="0123456789.eE_", min_size=1, max_size=3),
+    st.text(alphabet="0123456789.eE_+-\u0663", max_size=5),
+)
+def test_a_binding_is_read_as_the_program_reads_a_number(sign, head, tail):
+    """`--x TEXT` takes exactly the numbers that `x = TEXT` assigns (both read the grammar's NUMBER)."""
+    text = sign + head + tail
+    try:
+        value = parse_number(text, "--x")
+    except InputError:
+        value = None
+    try:
+        assigned = parse(f"x = {text}").defaults().get("x")
+    except InputError:
+        assigned = None
+    assert value == assigned, text

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from gradcli.program import MAX_SOURCE_BYTES
+from gradcli.source import MAX_SOURCE_BYTES
 from helpers import run_cli
 from reliability import assert_clean, base, bindings, commands, default_input, takes_program
 from reliability import input_args as given

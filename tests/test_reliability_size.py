@@ -22,7 +22,7 @@ import os
 import pytest
 
 from gradcli.parser import parse
-from gradcli.program import MAX_SOURCE_BYTES
+from gradcli.source import MAX_SOURCE_BYTES
 from helpers import run_cli
 from reliability import assert_clean, base, bindings, program_commands
 

@@ -217,6 +217,11 @@ def _build(grammar: str, builder: _Builder) -> Lark:
     return Lark(grammar, parser="lalr", lexer=_Lexer, transformer=builder)
 
 
+def terminal(name: str) -> str:
+    """The regular expression of the grammar's terminal `name` (NUMBER: how the language writes a number)."""
+    return _parser()[0].get_terminal(name).pattern.to_regexp()
+
+
 def fresh_table() -> str:
     """The parse table JSON, built from the grammar now (`python grammar/build_table.py` ships it)."""
     grammar = grammar_text()

@@ -25,7 +25,7 @@ from .autodiff import Compiled
 from .errors import EvalError, InputError
 from .nn import MLP
 from .ops import array_ops
-from .program import read_source
+from .source import read_source
 from .suggest import did_you_mean
 from .value import Value, to_graph
 

@@ -11,7 +11,8 @@ import click
 
 from ..errors import InputError
 from ..parser import parse
-from ..program import bind, output_node, read_source
+from ..program import bind, output_node
+from ..source import read_source
 
 
 def run(expr, file, given, of, data, out, engine, scheduler, strict) -> None:

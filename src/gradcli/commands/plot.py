@@ -10,8 +10,9 @@ import click
 from ..cli import program_args, program_command, program_options
 from ..errors import InputError, UnboundVariable
 from ..parser import parse
-from ..program import bind, output_node, read_source
+from ..program import bind, output_node
 from ..sampling import MAX_POINTS, MAX_SIDE, is_range, parse_range
+from ..source import read_source
 
 PICTURES = ("png", "svg", "pdf")
 
