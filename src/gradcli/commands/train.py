@@ -51,7 +51,8 @@ def command(spec, columns, samples, hidden, steps, rate, seed, plot, fmt, precis
       gradcli train --data points.csv --format json
       gradcli train --data points.csv --columns x,y,label
     """
-    from ..train import Training, load_data
+    from ..datasets import load_data
+    from ..training import Training
 
     sizes = hidden_sizes(hidden)
     lr = parse_number(rate, "--lr")

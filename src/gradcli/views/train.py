@@ -8,8 +8,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from ..datasets import Data
 from ..fmt import number
-from ..train import Data, History, Network
+from ..training import History, Network
 from .step import checkpoints
 
 
