@@ -54,7 +54,7 @@ def command(path, class_name, nn, fmt, seed, examples, timeout):
 
     report = audit(path, class_name, nn, seed, examples, timeout)
     if fmt == "json":
-        from ..views.audit import audit_record
+        from ..views.records import audit_record
 
         echo_json(audit_record(report))
     else:

@@ -78,7 +78,7 @@ def command(args, file, sets, of, against, rtol, atol, eps, each, fmt, precision
             )
     output = graph.labels()[run.output]
     if fmt == "json":
-        from ..views.check import check_record
+        from ..views.records import check_record
 
         echo_json(check_record(rows, against, output, method))
     else:

@@ -59,9 +59,9 @@ def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
     from ..views import explain as view
 
     if fmt == "json":
-        from ..views.records import notes_record
+        from ..views.records import explain_json, notes_record
 
-        echo_pieces(view.explain_json(derivation, limit, notes_record(run) if run.notes else None))
+        echo_pieces(explain_json(derivation, limit, notes_record(run) if run.notes else None))
     elif fmt == "markdown":
         click.echo(view.explain_markdown(derivation, limit))
     else:

@@ -73,7 +73,7 @@ def command(spec, columns, samples, hidden, steps, rate, seed, plot, fmt, precis
 
         write_atomic(plot, png(data, network, history, plot_format))
     if fmt == "json":
-        from ..views.train import train_record
+        from ..views.records import train_record
 
         echo_json(train_record(data, network, history, lr, seed))
     else:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from rich import box
 from rich.console import Group
 from rich.padding import Padding
@@ -58,13 +56,3 @@ def _verdict(report: Report) -> Text:
     if failed:
         return Text(f"{failed} of {len(checked)} checks fail{aside}", style="bold red")
     return Text(f"all {len(checked)} checks pass{aside}", style="bold green")
-
-
-def audit_record(report: Report) -> dict:
-    return {
-        "file": report.file,
-        "class": report.cls,
-        "ok": report.ok,
-        "supported": report.supported,
-        "rows": [asdict(row) for row in report.rows],
-    }

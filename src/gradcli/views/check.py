@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..fmt import error, finite, number
+from ..fmt import error, number
 from ..gradcheck import Row
 
 STATUS = {"ok": Text("ok", style="green"), "kink": Text("kink", style="yellow"), "FAIL": Text("FAIL", style="bold red")}
@@ -46,16 +44,3 @@ def verdict(rows: list[Row]) -> Text:
     else:
         text = f"the {what[:-1]} matches" if len(rows) == 1 else f"all {len(rows)} {what} match"
     return Text(text, style="bold red" if failed else "bold green")
-
-
-def check_record(rows: list[Row], against: str, output: str, method: str) -> dict:
-    return {
-        "ok": all(row.status != "FAIL" for row in rows),
-        "against": against,
-        "output": output,
-        "method": method,
-        "rows": [
-            asdict(row) | {"analytic": finite(row.analytic), "numeric": finite(row.numeric), "note": row.note or None}
-            for row in rows
-        ],
-    }

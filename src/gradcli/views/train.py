@@ -38,23 +38,6 @@ def train_report(data: Data, network: Network, history: History, lr: float, prec
     return Group(describe(data, network, steps, lr), "", table, "", verdict)
 
 
-def train_record(data: Data, network: Network, history: History, lr: float, seed: int) -> dict:
-    """The JSON record: the run's settings, loss and accuracy per step (before its update), the end."""
-    return {
-        "data": data.name,
-        "samples": len(data),
-        "hidden": network.sizes[1:-1],
-        "parameters": len(network.params),
-        "lr": lr,
-        "seed": seed,
-        "steps": len(history.loss),
-        "loss": history.loss,
-        "accuracy": history.accuracy,
-        "final_loss": history.final_loss,
-        "final_accuracy": history.final_accuracy,
-    }
-
-
 def progress_bar(console) -> Progress:
     """The bar shown on a terminal while training; it disappears when done."""
     return Progress(
