@@ -1,4 +1,4 @@
-"""A program bound and run: its variables bound from the command line, evaluated and differentiated (`Run`)."""
+"""A program bound and run: the program as a command is given it (`Program`), evaluated and differentiated (`Run`)."""
 
 from __future__ import annotations
 
@@ -137,7 +137,30 @@ class Run:
         return self.grads[i] if self.depends[i] and self.feeds[i] else None
 
 
-def load(expr: str | None, file: str | None, given: dict[str, str], require: bool = True) -> tuple[Graph, dict]:
-    """Read, parse and bind in one step."""
-    graph = parse(read_source(expr, file))
-    return graph, bind(graph, given, require)
+class Program:
+    """A program as a command is given it: the text (EXPR, or -f FILE, or - for standard input), the
+    bindings (name -> text) and the node to differentiate (`--of`); read, parsed and bound when asked."""
+
+    def __init__(self, expr: str | None, file: str | None, given: dict[str, str], of: str | None = None):
+        self.expr, self.file, self.given, self.of = expr, file, given, of
+
+    @cached_property
+    def text(self) -> str:
+        return read_source(self.expr, self.file)
+
+    @cached_property
+    def graph(self) -> Graph:
+        return parse(self.text)
+
+    def bindings(self, require: bool = True) -> dict[str, float]:
+        """The program's defaults overridden by the given bindings (every variable bound, if `require`)."""
+        return bind(self.graph, self.given, require)
+
+    def output(self) -> int:
+        """The node to differentiate: `of`, or the program's output."""
+        return output_node(self.graph, self.of)
+
+    def run(self, strict: bool = False) -> Run:
+        """Read, parse, bind, evaluate and differentiate (`strict`: a gradient that is not finite is an error)."""
+        bindings = self.bindings()
+        return Run.of(self.graph, bindings, self.output(), strict)

@@ -1,4 +1,4 @@
-"""`audit`'s report card (one row per check, then each failure's evidence and the notes) and its dict."""
+"""`audit`'s report card (one row per check, then each failure's evidence and the notes)."""
 
 from __future__ import annotations
 

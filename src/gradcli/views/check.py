@@ -1,4 +1,4 @@
-"""`check`'s table (analytic | numeric | abs err | rel err | status, then notes and a verdict) and its dict."""
+"""`check`'s table (analytic | numeric | abs err | rel err | status, then notes and a verdict)."""
 
 from __future__ import annotations
 

@@ -1,17 +1,16 @@
-"""The `train` report: what was trained, loss and accuracy along the way, the final accuracy; JSON."""
+"""The `train` report: what was trained, loss and accuracy along the way, the final accuracy."""
 
 from __future__ import annotations
 
 from rich import box
 from rich.console import Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
 from ..datasets import Data
+from ..descent import checkpoints
 from ..fmt import number
 from ..training import History, Network
-from .step import checkpoints
 
 
 def describe(data: Data, network: Network, steps: int, lr: float) -> str:
@@ -36,16 +35,3 @@ def train_report(data: Data, network: Network, history: History, lr: float, prec
     right = round(history.final_accuracy * len(data))
     verdict = Text(f"final accuracy: {history.final_accuracy:.1%} ({right} of {len(data)} samples)")
     return Group(describe(data, network, steps, lr), "", table, "", verdict)
-
-
-def progress_bar(console) -> Progress:
-    """The bar shown on a terminal while training; it disappears when done."""
-    return Progress(
-        TextColumn("training"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}  accuracy {task.fields[accuracy]}"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
