@@ -12,8 +12,7 @@ from gradcli import render
 from gradcli.graph import Graph, Node
 from gradcli.parser import parse
 from gradcli.program import Run, bind
-from gradcli.render import save_graph
-from gradcli.views.dot import digraph
+from gradcli.views.dot import digraph, save_graph
 from helpers import needs_dot
 
 SEED = ("L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2")

@@ -55,7 +55,7 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, 
         plot_format = plot_format_of(plot, "--plot")
     graph, bindings = program.graph, program.bindings()
     if picture is not None:
-        from ..render import check_graph
+        from ..views.dot import check_graph
 
         check_graph(graph, picture_format)  # refuse a too-large picture before the descent
     output = program.output()
@@ -121,7 +121,7 @@ def _graph_writer(descent: Descent, path: str | None, precision: int):
     """Writes the graph after the last step (--graph)."""
 
     def write() -> None:
-        from ..render import save_graph
+        from ..views.dot import save_graph
 
         save_graph(descent.now(), path, precision=precision)
 
