@@ -133,9 +133,10 @@ def _plot_writer(descent: Descent, path: str | None, fmt: str):
 
     def write() -> None:
         from ..output import write_atomic
+        from ..sampling import around_descent
         from ..views.plot import descent_figure, picture
 
-        write_atomic(path, picture(descent_figure(descent), fmt))
+        write_atomic(path, picture(descent_figure(descent, around_descent(descent)), fmt))
 
     return write
 
