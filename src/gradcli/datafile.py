@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import GradcliError, InputError
+from .source import cell_number
 
 if TYPE_CHECKING:
     import numpy as np
@@ -146,7 +147,7 @@ class Source:
                         return InputError(f"{line}: expected {len(self.columns)} values, got {len(row)}")
                     for k in wanted:
                         cell = row[k].strip()
-                        if cell and _number(cell) is None:
+                        if cell and cell_number(cell) is None:
                             return InputError(f"{line}: {self.columns[k]} is not a number: {cell!r}")
             except (csv.Error, UnicodeDecodeError) as error:
                 return InputError(f"{self._where(reader.line_num)}: not valid CSV: {error}")
@@ -178,13 +179,6 @@ def doubles(column) -> np.ndarray:
         valid = np.unpackbits(bits, bitorder="little")[column.offset : column.offset + len(column)].astype(bool)
         values = np.where(valid, values, np.nan)
     return values
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 class Sink:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .source import read_source
+from .source import cell_number, read_source
 from .suggest import did_you_mean
 
 NOISE = 0.1
@@ -138,18 +138,11 @@ def _column(wanted: str, names: list[str] | None, width: int, where: str) -> tup
 
 
 def _any_number(cells: list[str]) -> bool:
-    return any(_float(c) is not None for c in cells)
-
-
-def _float(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    return any(cell_number(c) is not None for c in cells)
 
 
 def _coordinate(text: str, column: str, line: str) -> float:
-    value = _float(text)
+    value = cell_number(text)
     if value is None:
         raise InputError(f"{line}: {column} is not a number: {text!r}")
     if not math.isfinite(value):
@@ -158,7 +151,7 @@ def _coordinate(text: str, column: str, line: str) -> float:
 
 
 def _label(text: str, line: str, first_of: dict, number: int) -> float:
-    value = _float(text)
+    value = cell_number(text)
     if value not in (-1.0, 0.0, 1.0):
         raise InputError(f"{line}: the label must be -1 or 1 (or 0 or 1), got {text!r}")
     if value != 1.0:

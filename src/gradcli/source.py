@@ -12,6 +12,14 @@ MAX_SOURCE_BYTES = 16 * 2**20
 _CHUNK = 2**20
 
 
+def cell_number(text: str) -> float | None:
+    """A CSV cell's number as Python reads it (inf and nan included), or None when it is not one."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def read_source(expr: str | None, file: str | None, kind: str = "program text") -> str:
     """The program text from the EXPR argument, from `-f FILE`, or from stdin (`-`)."""
     if expr is not None and file is not None:

@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
-from ..errors import DomainError
 from ..fmt import digits
 from ..ops import FUNCTIONS, OPS
-from .cases import DUNDERS, Expected, Program, close, differences, expect, listing
+from .cases import DUNDERS, Expected, Program, close, differences, expect, judged, listing
 from .child import MEMORY, Child
 from .diagnose import Failing, diagnose
 from .randomized import Stop, fair, search
@@ -270,7 +269,7 @@ class Battery:
             return skip
         tried, refused = 0, []
         for program in check.cases:
-            expected = _expected(program)
+            expected = judged(program)
             if expected is None:
                 continue
             answer = self.ask(program)
@@ -508,15 +507,6 @@ def _parameter_names(model) -> list[str]:
         for j, n in enumerate(layer.neurons)
         for k in range(len(n.w) + 1)
     ]
-
-
-def _expected(program: Program) -> Expected | None:
-    """gradcli's expectation, or None at a point outside its domain or where a derivative is a convention."""
-    try:
-        expected = expect(program)
-    except DomainError:
-        return None
-    return None if expected.at_kink() else expected
 
 
 def _refused(answer: dict) -> bool:

@@ -16,6 +16,7 @@ import string
 from dataclasses import dataclass, field
 
 from ..autodiff import compiled
+from ..errors import DomainError
 from ..fmt import digits
 from ..ops import OPS, at_kink
 from ..parser import parse
@@ -194,6 +195,16 @@ def expect(program: Program) -> Expected:
     run = Run.of(graph, bindings, graph.output, strict=True)
     leaves = [graph.variables.get(name, -1) for _, name in program.leaves()]
     return Expected(run.values[run.output], [run.grads[v] if v >= 0 else 0.0 for v in leaves], run, leaves)
+
+
+def judged(program: Program) -> Expected | None:
+    """gradcli's expectation, or None at a point outside its domain or where a derivative is only a convention
+    (relu at 0): such a program judges no class."""
+    try:
+        expected = expect(program)
+    except DomainError:
+        return None
+    return None if expected.at_kink() else expected
 
 
 def close(got: float, want: float, scale: float) -> bool:
