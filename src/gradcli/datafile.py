@@ -181,6 +181,19 @@ def doubles(column) -> np.ndarray:
     return values
 
 
+def arrow_doubles(values: np.ndarray):
+    """A numpy array of floats as a float64 Arrow array, null where NaN: `doubles` the other way round,
+    without `pyarrow.array`, which imports pandas to look at a numpy array."""
+    import numpy as np
+
+    pa = pyarrow()
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    count = int(np.count_nonzero(missing))
+    valid = pa.py_buffer(np.packbits(~missing, bitorder="little")) if count else None
+    return pa.Array.from_buffers(pa.float64(), len(values), [valid, pa.py_buffer(values)], null_count=count)
+
+
 class Sink:
     """Rows written as CSV, Parquet or JSON lines to a binary stream, one record batch at a time."""
 

@@ -8,6 +8,7 @@ and a view. The command line itself (the group, lazy loading, errors to exit cod
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -235,7 +236,7 @@ def progress(kind: str, total: int, show: bool = True, label: str = "", **fields
     Yields `update(completed, **changes)`, or None when no bar is shown. The bar is set up and taken
     down whole whenever a signal comes; inside the block a signal acts at once.
     """
-    if not show:  # decided before Rich is imported: a JSON path never loads it
+    if not show or not _maybe_terminal():  # decided before Rich is imported: output to a pipe never loads it
         yield None
         return
     from rich.console import Console
@@ -259,3 +260,13 @@ def progress(kind: str, total: int, show: bool = True, label: str = "", **fields
                 yield update
         finally:
             bar.stop()
+
+
+def _maybe_terminal() -> bool:
+    """Could Rich take standard error for a terminal? Only if it is one, or the environment tells it to act as one."""
+    if any(name in os.environ for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")):
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # closed, or not a file
+        return False
