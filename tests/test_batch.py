@@ -182,6 +182,7 @@ def test_gradients_agree_with_central_differences():
         assert out[f"dout/d{name}"] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-7)
 
 
+@pytest.mark.slow
 def test_the_neuron_agrees_with_pytorch_batched_autograd():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(11)

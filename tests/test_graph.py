@@ -149,6 +149,7 @@ def test_record_label_characters_are_escaped():
 
 
 @needs_wasm
+@pytest.mark.slow
 def test_svg_without_dot_on_path_uses_webassembly_graphviz(gradcli, tmp_path):
     out = tmp_path / "seed.svg"
     r = gradcli("graph", *SEED, "--out", str(out), env=NO_DOT)

@@ -81,6 +81,7 @@ def test_a_machine_readable_output_loads_only_what_its_work_needs(case, tmp_path
     assert imported(argv, tmp_path) == needed
 
 
+@pytest.mark.slow
 def test_check_against_torch_loads_torch(tmp_path):
     pytest.importorskip("torch")
     argv = ["check", "y = x*x", "--x", "3", "--against", "torch", "--format", "json"]

@@ -214,19 +214,7 @@ def test_long_line_context_keeps_the_caret_under_the_error():
 
 
 # ---- size and depth: nothing recurses over the graph -------------------------------------------
-
-
-def test_hundred_thousand_statement_chain():
-    program = "x = 1\n" + "x = x*1.0001 + 0.01\n" * 100_000
-    graph = parse(program)
-    values = evaluate(graph, graph.defaults())
-    g = gradients(graph, values)
-    expected, slope = 1.0, 1.0
-    for _ in range(100_000):
-        expected = expected * 1.0001 + 0.01
-        slope *= 1.0001
-    assert values[graph.output] == pytest.approx(expected, rel=1e-12)
-    assert g[graph.variables["x"]] == pytest.approx(slope, rel=1e-12)
+# (a 100,000-statement program is tested through the command line, in test_reliability_size.py)
 
 
 def test_twenty_thousand_deep_parentheses():
@@ -245,6 +233,7 @@ def test_twenty_thousand_deep_unary_and_function_nesting():
     assert math.isfinite(gradients(graph, values)[graph.variables["x"]])
 
 
+@pytest.mark.slow
 def test_hundred_thousand_term_sum():
     n = 100_000
     program = " + ".join(f"a{i}*b{i}" for i in range(n // 2))

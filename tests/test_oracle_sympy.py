@@ -108,6 +108,7 @@ EXAMPLES = int(os.environ.get("GRADCLI_ORACLE_EXAMPLES", "120"))  # raise for a 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), point, point, point)
+@pytest.mark.slow
 def test_random_programs_match_sympy(program, x, y, z):
     text, expr = program
     graph = parse(text)

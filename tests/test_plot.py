@@ -159,6 +159,7 @@ def test_a_surface_holds_the_gradient_and_the_kink_lines():
         ["y = log(x)", "--x", "-2:-1"],
     ],
 )
+@pytest.mark.slow
 def test_pictures_are_written(tmp_path, args):
     target = tmp_path / "p.png"
     result = run_cli("plot", *args, "--out", str(target))

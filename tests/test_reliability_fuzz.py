@@ -172,6 +172,7 @@ every_command = pytest.mark.parametrize("command", commands())
 @every_command
 @FUZZ
 @given(data=st.data(), text=random_bytes)
+@pytest.mark.slow
 def test_random_bytes(command, data, text):
     run_input(command, text, data.draw(bindings_for(text)), as_file=True)
 
@@ -179,6 +180,7 @@ def test_random_bytes(command, data, text):
 @every_command
 @FUZZ
 @given(data=st.data(), text=token_soup)
+@pytest.mark.slow
 def test_token_soup(command, data, text):
     run_input(command, text, data.draw(bindings_for(text)), as_file=False)
 
@@ -186,6 +188,7 @@ def test_token_soup(command, data, text):
 @every_command
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_valid_input_mutated_by_one_character(command, data):
     valid = programs() if takes_program(command) else VALID_INPUTS[command]
     run_input(command, data.draw(mutated(valid)), [], as_file=False)
@@ -210,6 +213,7 @@ def option_values(param: click.Option):
 @every_command
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_random_option_values(command, data):
     params = cli.get_command(click.Context(cli), command).params
     options = [p for p in params if isinstance(p, click.Option) and p.name not in ("help", "file")]

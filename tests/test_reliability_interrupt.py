@@ -88,6 +88,7 @@ every_signal = pytest.mark.parametrize("signum, said", SIGNALS, ids=[s.name for 
 
 
 @every_signal
+@pytest.mark.slow
 def test_a_signal_during_a_long_descent(tmp_path, signum, said):
     program = "L = (x - 3)**2 + (y + 1)**2"
     argv = ["step", program, "--x", "0", "--y", "0", "--lr", "1e-9", "--steps", "1000000000", "--graph", "after.svg"]
@@ -103,6 +104,7 @@ def test_a_signal_during_a_long_descent(tmp_path, signum, said):
 
 
 @every_signal
+@pytest.mark.slow
 def test_a_signal_during_training(tmp_path, signum, said):
     pytest.importorskip("numpy")
     argv = ["train", "--steps", "1000000", "--hidden", "4", "--plot", "boundary.png"]
@@ -124,6 +126,7 @@ CHANGE = {1: "L: 9.0000 -> 5.7600  (Δ -3.2400)", 2: "L: 9.0000 -> 3.6864  (Δ -
 X_AFTER = {1: "{ x | data 0.6000 |", 2: "{ x | data 1.0800 |"}
 
 
+@pytest.mark.slow
 def test_a_signal_at_every_moment_of_step(tmp_path, monkeypatch):
     """Ctrl-C anywhere in `step --steps 2 --graph after.dot`, from the start of the descent to the end."""
     monkeypatch.chdir(tmp_path)

@@ -412,6 +412,7 @@ def test_ctrl_c_in_the_progress_bar_is_covered_too(gradcli, monkeypatch, where):
     assert "final accuracy" in r.stdout
 
 
+@pytest.mark.slow
 def test_plot_writes_a_png_and_says_so(gradcli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("gradcli.views.boundary.GRID", 40)
@@ -423,6 +424,7 @@ def test_plot_writes_a_png_and_says_so(gradcli, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["boundary.png"]
 
 
+@pytest.mark.slow
 def test_plot_as_svg(gradcli, tmp_path, monkeypatch):
     monkeypatch.setattr("gradcli.views.boundary.GRID", 40)
     r = gradcli("train", "--data", "circles", "--samples", "30", "--steps", "3", "--plot", str(tmp_path / "b.svg"))

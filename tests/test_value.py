@@ -179,6 +179,7 @@ def test_agrees_with_micrograd_on_random_programs(seed):
 # ---- any depth ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_200000_step_chain_differentiates_without_recursion():
     x0 = x = Value(0.5)
     for _ in range(200_000):
