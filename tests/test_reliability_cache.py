@@ -1,4 +1,4 @@
-"""Reliability (issue 12) — nothing gradcli loads can come from another user.
+"""Reliability — nothing gradcli loads can come from another user.
 
 The parse table is JSON, never a pickle: the one shipped beside the grammar, else one built on
 the machine and kept in the user's private cache folder through `gradcli.cache`, which reads a

@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 4 — files: bad input files are clean errors, output files are atomic.
+"""Reliability, class 4 — files: bad input files are clean errors, output files are atomic.
 
 Input, for every command (a program with `-f FILE`, train's data with `--data FILE`): a missing
 file, a folder, a file that cannot be read (permission denied, or an I/O error), a binary file,

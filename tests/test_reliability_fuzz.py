@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 1 — fuzz: whatever arrives, every command answers cleanly.
+"""Reliability, class 1 — fuzz: whatever arrives, every command answers cleanly.
 
 Every command of the click group (`reliability.commands()`, so a command added later is fuzzed
 too) is fed four kinds of input:

@@ -1,4 +1,4 @@
-"""Reliability (issue 12) — hostile input, round two: what the program text and the arguments can do.
+"""Reliability — hostile input, round two: what the program text and the arguments can do.
 
 * No input makes gradcli hang: every hint and message looks at the tokens beside the error or
   at a few characters, never scans back over the text with a backtracking pattern (before, `L =

@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 4 — Ctrl-C: a real `python -m gradcli` process and a real signal.
+"""Reliability, class 4 — Ctrl-C: a real `python -m gradcli` process and a real signal.
 
 The process runs on a pseudo-terminal, so that it draws its progress bar; once the bar shows work
 done, the long run is under way, and the signal is sent: SIGINT (Ctrl-C), SIGTERM (`kill`,

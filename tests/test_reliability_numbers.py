@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 3 — numbers: every failure is one message naming the op and its place.
+"""Reliability, class 3 — numbers: every failure is one message naming the op and its place.
 
 Through every command that takes a program (eval, graph, step, explain, check, and any added
 later): huge literals and non-finite bindings are bad input (exit 2); overflow, division by zero,

@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 2 — size and depth, through the command line (`gradcli eval -f FILE`).
+"""Reliability, class 2 — size and depth, through the command line (`gradcli eval -f FILE`).
 
 Each either works or ends with one clear error; nothing recurses, so depth is limited only by
 memory. Covered here:

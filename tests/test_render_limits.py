@@ -3,7 +3,7 @@
 * 4,000 values draw without `dot` (WebAssembly ran out of stack at 2,797);
 * what makes a layout slow is counted (`layout_size`: boxes plus the bends of edges that span
   many ranks) and a picture past MAX_LAYOUT is refused before any work, with a clean message;
-* a large layout gets dot's search capped (`nslimit`): the issue's reproductions, a 60-coefficient
+* a large layout gets dot's search capped (`nslimit`): the reported reproductions, a 60-coefficient
   Horner polynomial and `x+x+...+x` with 100 terms, took over 10 and over 100 minutes; they draw;
 * every layout stops at LAYOUT_SECONDS: the dot child is killed, the WebAssembly run interrupted.
 """
