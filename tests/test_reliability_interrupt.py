@@ -120,7 +120,15 @@ def test_a_signal_during_training(tmp_path, signum, said):
 
 # ---- every moment, deterministically --------------------------------------------------------------
 
-STEP_FILES = ("commands/step.py", "descent.py", "output.py", "render.py", "interrupts.py")
+STEP_FILES = (
+    "commands/step.py",
+    "commands/_toolkit.py",
+    "descent.py",
+    "output.py",
+    "views/dot.py",
+    "render.py",
+    "interrupts.py",
+)
 BAR = {"TTY_COMPATIBLE": "1", "FORCE_COLOR": "1", "TERM": "xterm"}  # Rich takes the captured streams for terminals
 CHANGE = {1: "L: 9.0000 -> 5.7600  (Δ -3.2400)", 2: "L: 9.0000 -> 3.6864  (Δ -5.3136) after 2 steps"}
 X_AFTER = {1: "{ x | data 0.6000 |", 2: "{ x | data 1.0800 |"}

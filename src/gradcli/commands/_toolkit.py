@@ -264,7 +264,9 @@ def progress(kind: str, total: int, show: bool = True, label: str = "", **fields
 
 def _maybe_terminal() -> bool:
     """Could Rich take standard error for a terminal? Only if it is one, or the environment tells it to act as one."""
-    if any(name in os.environ for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")):
+    # A set, not a generator expression: a signal that lands while a generator is being closed is lost
+    # (tests/test_reliability_interrupt.py delivers one at every moment of step).
+    if os.environ.keys() & {"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}:
         return True
     try:
         return sys.stderr.isatty()
