@@ -79,10 +79,3 @@ def imported(argv: list[str], folder: Path) -> set[str]:
 def test_a_machine_readable_output_loads_only_what_its_work_needs(case, tmp_path):
     argv, needed = CASES[case]
     assert imported(argv, tmp_path) == needed
-
-
-@pytest.mark.slow
-def test_check_against_torch_loads_torch(tmp_path):
-    pytest.importorskip("torch")
-    argv = ["check", "y = x*x", "--x", "3", "--against", "torch", "--format", "json"]
-    assert imported(argv, tmp_path) == {"torch", "numpy"}  # torch itself imports numpy

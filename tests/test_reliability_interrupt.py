@@ -125,7 +125,6 @@ STEP_FILES = (
     "commands/_toolkit.py",
     "descent.py",
     "output.py",
-    "views/dot.py",
     "render.py",
     "interrupts.py",
 )
