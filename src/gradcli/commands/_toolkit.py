@@ -201,6 +201,11 @@ def output_format(path: str, formats: tuple[str, ...], wrong: str) -> str:
     return fmt
 
 
+def plot_format(path: str) -> str:
+    """The format of a --plot picture (train's, step's), from its extension; checked before any work."""
+    return output_format(path, ("png", "svg", "pdf"), f"--plot {path}: expected a .png, .svg or .pdf file name")
+
+
 # ---- output --------------------------------------------------------------------------------------
 
 

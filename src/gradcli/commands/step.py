@@ -10,7 +10,6 @@ from ..descent import Descent, moving
 from ..errors import EvalError, Interrupted
 from ..interrupts import interruptible, shielded, take_pending
 from . import _toolkit as kit
-from .train import plot_format_of
 
 
 @kit.program_command("step")
@@ -52,7 +51,7 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, 
         wrong = f"--graph {picture}: name the picture .svg, .png, .pdf or .dot"
         picture_format = kit.output_format(picture, FORMATS, wrong)
     if plot is not None:
-        plot_format = plot_format_of(plot, "--plot")
+        plot_format = kit.plot_format(plot)
     graph, bindings = program.graph, program.bindings()
     if picture is not None:
         from ..views.dot import check_graph

@@ -7,8 +7,6 @@ import click
 from ..errors import InputError, Interrupted
 from . import _toolkit as kit
 
-PLOT_FORMATS = ("png", "svg", "pdf")
-
 
 @click.command("train", context_settings=kit.SETTINGS)
 @click.option(
@@ -53,7 +51,7 @@ def command(spec, columns, samples, hidden, steps, rate, seed, plot, fmt, precis
 
     sizes = hidden_sizes(hidden)
     lr = kit.learning_rate(rate)
-    plot_format = plot_format_of(plot, "--plot") if plot else None
+    plot_format = kit.plot_format(plot) if plot else None
     data = load_data(spec, samples, seed, column_names(columns) if columns is not None else None)
     training = Training(data, sizes, lr, seed)
     try:
@@ -102,8 +100,3 @@ def hidden_sizes(text: str) -> list[int]:
     if not all(p.isdigit() and int(p) > 0 for p in parts):
         raise InputError(f"--hidden {text}: expected layer sizes such as 16,16 (positive whole numbers)")
     return [int(p) for p in parts]
-
-
-def plot_format_of(path: str, option: str) -> str:
-    """The format of a --plot picture (train's and step's), from its extension; checked before any work."""
-    return kit.output_format(path, PLOT_FORMATS, f"{option} {path}: expected a .png, .svg or .pdf file name")
