@@ -165,7 +165,7 @@ def test_walkthrough_refuses_what_the_page_cannot_run():
 def test_every_op_has_its_javascript_and_every_kink_its_expression():
     """The page's op code comes from these fields: each kink's expression (parsed by the grammar, run by
     the engine) says which side of the kink a point is on exactly as the kink's float function does."""
-    from gradcli.engine import evaluate
+    from gradcli.autodiff import evaluate
     from gradcli.ops import OPS
     from gradcli.parser import parse
     from gradcli.views.js import ops_script

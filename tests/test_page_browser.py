@@ -16,11 +16,11 @@ import re
 
 import pytest
 
-from conftest import run_cli
 from gradcli import Value, walkthrough
 from gradcli.parser import parse
 from gradcli.program import Run, bind
 from gradcli.walkpage import page as make_page
+from helpers import run_cli
 
 SEED = ("e=a*b; d=e+c; L=d*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2")
 #: The page's numbers against gradcli's: the same op table, the same order of operations, so the

@@ -16,9 +16,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .engine import compiled, infinite
-from .gradcheck import kink
-from .ops import OPS
+from .fmt import infinite, short
+from .ops import OPS, at_kink
 from .program import Run
 
 SOURCE_MAX = 40  # longer source text is left out of a forward line
@@ -65,7 +64,7 @@ class Derivation:
     def __init__(self, run: Run, wrt: int | None, precision: int):
         self.run, self.wrt, self.precision, self.output = run, wrt, precision, run.output
         graph = run.graph
-        nodes, depends = graph.nodes, compiled(graph).depends
+        nodes, depends = graph.nodes, run.depends
         self.labels = [
             unwrap(label) if node.op == "const" else label for node, label in zip(nodes, graph.labels(), strict=True)
         ]
@@ -100,7 +99,7 @@ class Derivation:
         labels, node = self.labels, self.run.graph.nodes[i]
         if not node.args:
             return Forward(i, "", "", "", self.run.values[i])
-        template = form(node.op)
+        template = OPS[node.op].notation
         expr = fill(template, *(labels[a] for a in node.args))
         return Forward(
             i, self.source(i), expr, fill(template, *(self.number(a) for a in node.args)), self.run.values[i]
@@ -127,7 +126,7 @@ class Derivation:
         derivs = OPS[node.op].derivs
         args = [run.values[a] for a in node.args]
         local = sum(derivs[k](*args, run.values[via]) for k, a in enumerate(node.args) if a == i)
-        note = kink(run.graph, run.values, via)
+        note = at_kink(node.op, args)
         if note:
             note += ": this value is PyTorch's convention"
         elif not math.isfinite(local):
@@ -149,21 +148,6 @@ class Derivation:
     def backward(self) -> list[Gradient]:
         """Every gradient with all its terms (for a library caller: a view builds only what it shows)."""
         return [self.gradient(i) for i in self.order]
-
-
-def short(value: float, precision: int = 4) -> str:
-    """A number as a person writes it: `6`, `-0.5`, `0.7071`, `1e-07`; `inf` or `undefined` for a gradient."""
-    if not math.isfinite(value):
-        return infinite(value)
-    if value == 0:
-        return "0"
-    if 1e-4 <= abs(value) < 1e9:
-        text = f"{value:.{precision}f}"
-        if precision:  # only decimals lose their trailing zeros (10 stays 10)
-            text = text.rstrip("0").rstrip(".")
-        if text not in ("0", "-0"):
-            return text
-    return f"{value:.{precision}g}" if precision else f"{value:.0e}"
 
 
 _SLOT = re.compile(r"\{([xy])\}")
@@ -206,16 +190,6 @@ def unwrap(text: str) -> str:
                 return text
         text = text[1:-1].strip()
     return text
-
-
-def form(op_name: str) -> str:
-    """How the op is written on its arguments: the table's `form`, else `{x} * {y}` or `tanh({x})`."""
-    op = OPS[op_name]
-    if op.form:
-        return op.form
-    if op.infix:
-        return f"{{x}} {op.symbol} {{y}}"
-    return f"{op.symbol}({', '.join(['{x}', '{y}'][: op.arity])})"
 
 
 def grouped(formula: str) -> str:

@@ -7,13 +7,13 @@ import sys
 
 import click
 
-from ..cli import echo_note, precision_option, program_args, program_command, program_options, strict_option
 from ..errors import InputError, bind_flags, listing
-from ..program import Run, load, output_node
+from ..program import Run
+from . import _toolkit as kit
 
 
-@program_command("graph")
-@program_options
+@kit.program_command("graph")
+@kit.program_options
 @click.option(
     "-o",
     "--out",
@@ -34,9 +34,9 @@ from ..program import Run, load, output_node
     show_default=True,
     help="Left to right, or top to bottom.",
 )
-@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
-@precision_option
-@strict_option
+@kit.of_option()
+@kit.precision_option
+@kit.strict_option
 def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
     """Draw the computation graph: each value with its data and grad, each operation a circle.
 
@@ -59,11 +59,11 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
     from ..render import render, save
     from ..views.dot import digraph, run_digraph
 
-    expr, given = program_args(args, sets)
+    program = kit.program_input(args, sets, file, of)
     to_stdout = out in (None, "-")
     fmt = (fmt or "dot") if to_stdout else _format(out, fmt)
-    graph, bindings = load(expr, file, given, require=fmt == "html")
-    output = output_node(graph, of)
+    graph, bindings = program.graph, program.bindings(require=fmt == "html")
+    output = program.output()
     if fmt == "html":
         return _page(graph, bindings, output, file, None if to_stdout else out, rankdir, precision, strict)
     if to_stdout and fmt in ("png", "pdf") and sys.stdout.isatty():
@@ -88,9 +88,7 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
         save(picture, out, fmt, len(graph))
         click.echo(f"wrote {out}", err=True)
     if run is not None:
-        from ..views.fmt import undefined_note
-
-        echo_note(undefined_note(run))
+        kit.echo_note(run.undefined_note())
 
 
 PAGE_SUFFIXES = (".html", ".htm")
@@ -113,7 +111,6 @@ def _format(out: str, fmt: str | None) -> str:
 def _page(graph, bindings, output, file, out, rankdir, precision, strict) -> None:
     """Write the walk-through page to `out` (standard output when None)."""
     from ..output import write_atomic
-    from ..views.fmt import undefined_note
     from ..walkpage import page
 
     run = Run.of(graph, bindings, output, strict)
@@ -124,4 +121,4 @@ def _page(graph, bindings, output, file, out, rankdir, precision, strict) -> Non
     else:
         write_atomic(out, text.encode())
         click.echo(f"wrote {out}", err=True)
-    echo_note(undefined_note(run))
+    kit.echo_note(run.undefined_note())

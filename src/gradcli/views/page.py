@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 
-from ..derivation import Derivation, fill, form
+from ..derivation import Derivation, fill
 from ..ops import OPS
 from .explain import forward_template, gradient_templates, unreached_template
 from .js import ops_script
@@ -116,7 +116,7 @@ def _where(d: Derivation, i: int) -> str:
     graph = d.run.graph
     if graph.source:
         return graph.where(i)
-    return f"{d.labels[i]} = {fill(form(graph.nodes[i].op), *(d.labels[a] for a in graph.nodes[i].args))}"
+    return f"{d.labels[i]} = {fill(OPS[graph.nodes[i].op].notation, *(d.labels[a] for a in graph.nodes[i].args))}"
 
 
 def slider(value: float) -> tuple[float, float, float, int]:
