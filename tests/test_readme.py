@@ -252,11 +252,12 @@ def test_example_prints_what_the_text_shows(example: Example, tmp_path_factory):
     result = ran(example, tmp_path_factory)
     if result is None:
         pytest.skip(f"needs {', '.join(missing(example))}, which is not installed")
+    why = f" ({special.reason})" if special else ""
     shown = tidy(masked("\n".join(example.shown), special))
     got = tidy(masked(result.output, special))
     if "..." in shown:
-        assert pattern(shown).fullmatch(got), f"shown (... is any text):\n{shown}\ngot:\n{got}"
+        assert pattern(shown).fullmatch(got), f"shown (... is any text){why}:\n{shown}\ngot:\n{got}"
     else:
-        assert got == shown
+        assert got == shown, f"README differs from the program's output{why}"
     fails = any(line.startswith("error: ") or re.search(r"\bFAIL\b", line) for line in shown.splitlines())
     assert (result.code != 0) == fails, f"exit code {result.code}, output:\n{result.output}"
