@@ -20,16 +20,18 @@ class Result:
     exit_code: int
     stdout: str
     stderr: str
+    output: str = ""  # both streams in the order they were written, as a terminal shows them
 
 
 def run_cli(*args: str, input: str | bytes | None = None, env: dict | None = None) -> Result:
     """Run `gradcli ARGS...` through main(), as the console script does, capturing both streams."""
     runner = CliRunner()
     environment = {"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"} | (env or {})
-    with runner.isolation(input=input, env=environment) as (out, err, *_):
+    with runner.isolation(input=input, env=environment) as (out, err, both):
         try:
             main(list(args))
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
-        return Result(code, out.getvalue().decode(errors="replace"), err.getvalue().decode(errors="replace"))
+        text = [stream.getvalue().decode(errors="replace") for stream in (out, err, both)]
+        return Result(code, *text)

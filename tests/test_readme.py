@@ -1,7 +1,8 @@
 """Every console example in README.md and docs/*.md prints what the text shows, so the two cannot drift.
 
-A ```console block is a session. Each `$ ` line is a command, run by bash in a fresh folder that
-holds a copy of the repository's docs/ (as a clone does), with COLUMNS=100 and NO_COLOR=1; the
+A ```console block is a session. Each `$ ` line is a command, run in a fresh folder that holds a
+copy of the repository's docs/ (as a clone does), with COLUMNS=100 and NO_COLOR=1 (a plain
+`gradcli ARGS` in-process through the entry point, anything else by bash); the
 lines after it, up to the next `$ ` or the end of the block, are what a terminal shows (stdout
 and stderr together, in the order they were written). A block's commands run in order in one
 folder, so files that one writes, later ones read. A `$ cat FILE` before the block's first other
@@ -19,8 +20,10 @@ checked. Any other example is compared exactly, so a new ```console block needs 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import needs_dot
+from helpers import needs_dot, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -174,10 +177,31 @@ class Ran:
     output: str
 
 
+def plain_arguments(example: Example) -> list[str] | None:
+    """A `gradcli ARGS` command that bash would pass on as shlex splits it (no $, redirect, pipe, list): ARGS."""
+    special = example.special
+    if special and (special.interrupt_after is not None or special.hide_dot) or re.search(r"[$`\\]", example.command):
+        return None
+    lexer = shlex.shlex(example.command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    words = list(lexer)
+    if words[0] != "gradcli" or any(word.strip("();<>|&") == "" for word in words):
+        return None
+    return words[1:]
+
+
 def run(example: Example, folder: Path) -> Ran:
-    """Run one command in folder as a terminal would show it: stdout and stderr in the order written."""
+    """Run one command in folder as a terminal would show it: stdout and stderr in the order written.
+
+    A plain `gradcli ARGS` runs in-process, through the entry point as the console script does (a
+    process start per example would double the suite's time); anything else runs in bash."""
     if example.fixture:
         (folder / example.command.split()[1]).write_text("".join(line + "\n" for line in example.shown))
+    arguments = plain_arguments(example)
+    if arguments is not None:
+        with contextlib.chdir(folder):
+            result = run_cli(*arguments)
+        return Ran(result.exit_code, result.output.replace(str(folder), SHOWN_FOLDER))
     special = example.special
     process = subprocess.Popen(
         ["bash", "-c", example.command],
