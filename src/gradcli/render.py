@@ -26,6 +26,7 @@ from pathlib import Path
 
 import graphviz
 
+from . import wasmcache
 from .errors import GradcliError, InputError
 from .interrupts import interruptible, shielded
 from .output import write_atomic
@@ -236,18 +237,20 @@ def _wasm_graphviz():
             def __init__(self) -> None:
                 config = wasmtime.Config()
                 config.epoch_interruption = True
-                stack = WASM_STACK
+                stack, settings = WASM_STACK, "epoch interruption"
                 try:  # wasmtime caps the stack at its async stack size (2 MiB) unless that is raised too
                     from wasmtime import _ffi
 
                     _ffi.wasmtime_config_async_stack_size_set(config.ptr(), stack + (1 << 20))
+                    settings += f", async stack {stack + (1 << 20)}"
                 except (ImportError, AttributeError):
                     stack = 2 << 20
                 config.max_wasm_stack = stack
                 self.stack = stack
                 self.wasm_path = PACKAGE_WASM_PATH
                 self._engine = wasmtime.Engine(config)
-                self._module = wasmtime.Module.from_file(self._engine, str(self.wasm_path))
+                # compiled once per machine and kept in the private cache (see wasmcache)
+                self._module = wasmcache.module(self._engine, self.wasm_path, f"{settings}, stack {stack}")
                 self._session = self._create_session()
 
             def close(self) -> None:
