@@ -116,7 +116,7 @@ def main() -> None:
     rows = bench_engine.main(size, repeat)
     rows += value_rows(size, repeat)
     rows += bench_text.main(5_000 if quick else 250_000, 1 if quick else 3)
-    rows += bench_cli.main(10 if quick else 40, 2_000 if quick else 100_000, 1 if quick else 3)
+    rows += bench_cli.main(3 if quick else 20, 2_000 if quick else 100_000, 1 if quick else 3)
     rows += train_rows(3 if quick else 100)
     batch = optional("bench_batch")
     if batch is not None:

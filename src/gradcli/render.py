@@ -26,13 +26,11 @@ import sys
 import threading
 from pathlib import Path
 
-import graphviz
-
 from . import wasmcache
 from .errors import GradcliError, InputError
 from .interrupts import interruptible, shielded
 from .output import write_atomic
-from .views.dot import digraph, run_digraph
+from .views.dot import Picture, digraph, run_digraph  # a Picture, or draw_dot's graphviz.Digraph
 
 FORMATS = ("svg", "png", "pdf", "dot")
 MAX_NODES = 4000
@@ -67,7 +65,7 @@ def format_of(path: str | os.PathLike, fmt: str | None = None) -> str:
     return suffix
 
 
-def check_size(fmt: str, nodes: int, picture: graphviz.Digraph | None = None) -> None:
+def check_size(fmt: str, nodes: int, picture: Picture | None = None) -> None:
     """Refuse a picture (not DOT text) of more than MAX_NODES values, or, given the picture, of more
     than MAX_LAYOUT layout positions, before any work is done."""
     if fmt == "dot":
@@ -133,7 +131,7 @@ def layout_size(source: str) -> tuple[int, int]:
     return max(n, 1), min(bends(early), bends(late))
 
 
-def render(picture: graphviz.Digraph, fmt: str, nodes: int) -> bytes:
+def render(picture: Picture, fmt: str, nodes: int) -> bytes:
     """The picture of a graph of `nodes` values as `fmt` bytes."""
     source = picture.source
     if fmt == "dot":
@@ -157,7 +155,7 @@ def render(picture: graphviz.Digraph, fmt: str, nodes: int) -> bytes:
         raise RenderError(f"{exc}; or install Graphviz with {INSTALL}") from None
 
 
-def _in_font(picture: graphviz.Digraph, font: str) -> str:
+def _in_font(picture: Picture, font: str) -> str:
     """The picture's source with every label in `font`."""
     copy = picture.copy()
     for attrs in (copy.graph_attr, copy.node_attr, copy.edge_attr):
@@ -319,7 +317,7 @@ def _wasm_svg(source: str) -> bytes:
     raise RenderError(f"{reason}; install Graphviz's dot program with {INSTALL}")
 
 
-def save(picture: graphviz.Digraph, path: str | os.PathLike, fmt: str, nodes: int) -> None:
+def save(picture: Picture, path: str | os.PathLike, fmt: str, nodes: int) -> None:
     """Render and write atomically: the file is the old one or the whole new picture."""
     write_atomic(path, render(picture, fmt, nodes))
 

@@ -1,15 +1,17 @@
-"""The computation graph as a `graphviz.Digraph`, in the style of micrograd's `draw_dot`.
+"""The computation graph as DOT, in the style of micrograd's `draw_dot`.
 
 One record per value (`name | data 2.0000 | grad 6.0000`) and a small circle per operation
 feeding its result. Variables, constants, intermediates and the output differ by fill and
 border only: a calm picture for notes and slides.
+
+The picture is a `Picture`: the parts of a `graphviz.Digraph` (name, default attributes, body
+lines) and the same DOT source, written here, so that drawing needs the graphviz package (a
+costly import) only where a `graphviz.Digraph` is handed out (`draw_dot`).
 """
 
 from __future__ import annotations
 
 import re
-
-import graphviz
 
 from ..graph import Graph
 from .fmt import number
@@ -49,6 +51,25 @@ def _attrs(style: dict) -> str:
     return "".join(f" {k}={v}" if PLAIN.fullmatch(v) else f' {k}="{v}"' for k, v in sorted(style.items()))
 
 
+class Picture:
+    """A DOT digraph: `name`, the `graph_attr`, `node_attr` and `edge_attr` defaults, and the
+    `body` lines; its `source` is the text `graphviz.Digraph` writes for the same parts."""
+
+    def __init__(self, name: str, graph_attr: dict, node_attr: dict, edge_attr: dict, body: list | None = None):
+        self.name, self.graph_attr, self.node_attr, self.edge_attr = name, graph_attr, node_attr, edge_attr
+        self.body = [] if body is None else body
+
+    @property
+    def source(self) -> str:
+        defaults = [("graph", self.graph_attr), ("node", self.node_attr), ("edge", self.edge_attr)]
+        head = [f"\t{kind} [{_attrs(attrs)[1:]}]\n" for kind, attrs in defaults if attrs]
+        return "".join([f"digraph {self.name} {{\n", *head, *self.body, "}\n"])
+
+    def copy(self) -> Picture:
+        attrs = (dict(self.graph_attr), dict(self.node_attr), dict(self.edge_attr))
+        return Picture(self.name, *attrs, list(self.body))
+
+
 def _kind(graph: Graph, i: int, output: int) -> str:
     node = graph.nodes[i]
     if i == output:
@@ -67,7 +88,7 @@ def digraph(
     precision: int = 4,
     depends: list | None = None,
     output: int | None = None,
-) -> graphviz.Digraph:
+) -> Picture:
     """The picture of `graph`: names and ops, plus data and grad rows when they are given.
 
     `depends[i]` false shows node i's grad as `—` (a constant has none); `output` is the node
@@ -78,13 +99,12 @@ def digraph(
     layout = {"rankdir": rankdir, "ordering": "in", "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.35"}
     if len(graph) > LARGE:
         layout["nslimit"] = "0.2"
-    dot = graphviz.Digraph(
+    dot = Picture(
         "gradcli",
         graph_attr=layout,
         node_attr={"shape": "record", "fontname": FONT, "fontsize": "11", "color": GREY, "fontcolor": INK},
         edge_attr={"color": "#777777", "arrowsize": "0.6"},
     )
-    # Lines go straight into the body: graphviz's quoting of every attribute is ten times slower.
     styles = {kind: _attrs(style) for kind, style in STYLES.items()}
     op_style = _attrs(OP_STYLE)
     body = dot.body
@@ -105,7 +125,7 @@ def digraph(
     return dot
 
 
-def run_digraph(run, *, rankdir="LR", precision=4) -> graphviz.Digraph:
+def run_digraph(run, *, rankdir="LR", precision=4) -> Picture:
     """The picture of a `program.Run`: every value with its data and its grad d(output)/d(value)
     (`—` where the value depends on no variable or does not feed the output)."""
     graph = run.graph
