@@ -114,7 +114,7 @@ def main() -> None:
 
     size, repeat = (2_000, 3) if quick else (100_000, 3)
     rows = bench_engine.main(size, repeat)
-    rows += value_rows(size, repeat)
+    rows += value_rows(2_000 if quick else 50_000, 3 if quick else 7)
     rows += bench_text.main(5_000 if quick else 250_000, 1 if quick else 3)
     rows += bench_cli.main(3 if quick else 20, 2_000 if quick else 100_000, 1 if quick else 3)
     rows += train_rows(3 if quick else 100)
