@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from ..jsonnumbers import texts
 from ..program import Run
 from .fmt import finite
 
@@ -30,18 +33,34 @@ def eval_record(run: Run) -> dict:
 def eval_json(run: Run, chunk: int = 10_000) -> Iterator[str]:
     """The same record as JSON text, in pieces: no dict per node, so a million nodes stay cheap.
 
-    Floats are written with repr, as json does; names are identifiers or null.
+    Floats are written as json writes them (`jsonnumbers`); names are identifiers or null. Each
+    piece is made by C-level loops (`map` over the nodes' fields and one format string), with
+    no Python call per node.
     """
     head = json.dumps(_eval_head(run), allow_nan=False)
     yield head[:-1] + ', "nodes": ['
-    nodes, values, grad = run.graph.nodes, run.values, run.grad
+    nodes, values, grads = run.graph.nodes, run.values, run.grads
+    depends, feeds = run.graph.compiled.depends, run.feeds
     for start in range(0, len(nodes), chunk):
+        stop = min(start + chunk, len(nodes))
+        part = nodes[start:stop]
+        names = list(map(_NAME_OF, part))
+        shown = {name: _name(name) for name in set(names)}
+        shown_grads = [
+            g if d and f else None for g, d, f in zip(grads[start:stop], depends[start:stop], feeds[start:stop])
+        ]
         yield ", ".join(
-            f'{{"id": {i}, "name": {_name(node.name)}, "op": "{node.op}", "inputs": [{", ".join(map(str, node.args))}],'
-            f' "value": {_number(values[i])}, "grad": {_number(grad(i))}}}'
-            for i, node in enumerate(nodes[start : start + chunk], start)
-        ) + (", " if start + chunk < len(nodes) else "")
+            map(
+                _NODE, range(start, stop), map(shown.__getitem__, names), map(_OP_OF, part),
+                map(", ".join, map(_TEXTS, map(_ARGS_OF, part))), texts(values[start:stop]), texts(shown_grads),
+            )
+        ) + (", " if stop < len(nodes) else "")  # fmt: skip
     yield "]}\n"
+
+
+_NODE = '{{"id": {}, "name": {}, "op": "{}", "inputs": [{}], "value": {}, "grad": {}}}'.format
+_NAME_OF, _OP_OF, _ARGS_OF = attrgetter("name"), attrgetter("op"), attrgetter("args")
+_TEXTS = partial(map, str)
 
 
 def _name(name: str | None) -> str:
