@@ -71,3 +71,37 @@ def test_the_streamed_record_is_the_dict_record(writer, program, bindings):
     streamed = "".join(eval_json(run, chunk=3))
     assert streamed.endswith("\n")
     assert streamed == json.dumps(eval_record(run), allow_nan=False) + "\n"
+
+
+def reference_head(run) -> dict:
+    """The summary as first written: every node's label, and the listed nodes labelled by their name."""
+    graph, labels = run.graph, run.graph.labels()
+    named = [i for i in run.listed() if graph.nodes[i].name is not None and labels[i] == graph.nodes[i].name]
+    return {
+        "output": graph.nodes[run.output].name,
+        "values": {labels[i]: run.values[i] for i in named},
+        "grads": {labels[i]: run.grad(i) for i in named},
+    }
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "c = a + b; c = c + c + 1",
+        "y = x; z = y * 2",
+        "e = a*b; d = e + c; L = d*f; e*2",
+        "out = a*2; t1 = out + 1; t1 * a",
+        "L = d*f\nd = e+c\ne = a*b",
+        "a = 2; b = a*3; b = b + a; c = b",
+        "x = 1; y = pi; y",
+        "p = q; q = r*2; p",
+    ],
+)
+def test_the_summary_lists_each_names_latest_value(program):
+    from gradcli.views.records import _eval_head
+
+    graph = parse(program)
+    run = Run.of(graph, bind(graph, {n: "1.5" for n in graph.variables}, require=False), graph.output)
+    got, want = _eval_head(run), reference_head(run)
+    assert (got["output"], list(got["values"].items())) == (want["output"], list(want["values"].items()))
+    assert list(got["grads"]) == list(want["grads"])

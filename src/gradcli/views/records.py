@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -52,15 +51,14 @@ def eval_json(run: Run, chunk: int = 10_000) -> Iterator[str]:
         yield ", ".join(
             map(
                 _NODE, range(start, stop), map(shown.__getitem__, names), map(_OP_OF, part),
-                map(", ".join, map(_TEXTS, map(_ARGS_OF, part))), texts(values[start:stop]), texts(shown_grads),
+                map(repr, map(list, map(_ARGS_OF, part))), texts(values[start:stop]), texts(shown_grads),
             )
         ) + (", " if stop < len(nodes) else "")  # fmt: skip
     yield "]}\n"
 
 
-_NODE = '{{"id": {}, "name": {}, "op": "{}", "inputs": [{}], "value": {}, "grad": {}}}'.format
+_NODE = '{{"id": {}, "name": {}, "op": "{}", "inputs": {}, "value": {}, "grad": {}}}'.format  # inputs: [0, 1]
 _NAME_OF, _OP_OF, _ARGS_OF = attrgetter("name"), attrgetter("op"), attrgetter("args")
-_TEXTS = partial(map, str)
 
 
 def _name(name: str | None) -> str:
@@ -73,13 +71,18 @@ def _number(value: float | None) -> str:
 
 
 def _eval_head(run: Run) -> dict:
-    graph, labels = run.graph, run.graph.labels()
-    named = [i for i in run.listed() if graph.nodes[i].name is not None and labels[i] == graph.nodes[i].name]
+    """The record's summary: the values and grads of the variables and of each name's latest
+    assignment (the nodes whose label is their name), in the order tables list them."""
+    graph, nodes, output = run.graph, run.graph.nodes, run.output
+    latest = set({**graph.variables, **graph.named}.values())
+    head = [i for i in graph.variables.values() if i != output]
+    rest = sorted(i for i in graph.named.values() if i != output and nodes[i].op not in ("var", "const"))
+    named = [i for i in [*head, *rest, output] if i in latest]  # as run.listed() orders them
     head = {
-        "output": graph.nodes[run.output].name,
-        "value": run.values[run.output],
-        "values": {labels[i]: run.values[i] for i in named},
-        "grads": {labels[i]: finite(run.grad(i)) for i in named},
+        "output": nodes[output].name,
+        "value": run.values[output],
+        "values": {nodes[i].name: run.values[i] for i in named},
+        "grads": {nodes[i].name: finite(run.grad(i)) for i in named},
         "variables": list(graph.variables),
     }
     return head | ({"notes": notes_record(run)} if run.notes else {})
