@@ -155,7 +155,7 @@ def test_random_programs_of_many_statements_same_graph(plain, lark_loop, stateme
 def test_collector_is_paused_only_while_parsing(monkeypatch, text):
     import gc
 
-    from gradcli.engine import Compiled
+    from gradcli.autodiff import Compiled
 
     seen = []
     _link = parser._link

@@ -15,8 +15,8 @@ import zlib
 
 import pytest
 
-from conftest import needs_dot
 from gradcli import raster
+from helpers import needs_dot
 
 PIL = pytest.importorskip("PIL.Image")
 

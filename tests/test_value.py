@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from gradcli import Value, draw_dot
-from gradcli.engine import Compiled, compiled, evaluate, gradients
+from gradcli.autodiff import Compiled, compiled, evaluate, gradients
 from gradcli.parser import parse
 from gradcli.value import RULES, graph_order, to_graph
 from gradcli.views.dot import digraph
@@ -179,6 +179,7 @@ def test_agrees_with_micrograd_on_random_programs(seed):
 # ---- any depth ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_200000_step_chain_differentiates_without_recursion():
     x0 = x = Value(0.5)
     for _ in range(200_000):
@@ -344,6 +345,20 @@ def test_draw_dot_is_the_same_picture_as_the_parsed_program():
     values = evaluate(graph, {"a": 2, "b": -3, "c": 10, "f": -2})
     picture = digraph(graph, values, gradients(graph, values), depends=compiled(graph).depends)
     assert draw_dot(L).source == picture.source
+
+
+def test_draw_dot_hands_out_a_graphviz_digraph():
+    """As micrograd's does: a notebook displays it, `.render()` and `.pipe()` are graphviz's own calls."""
+    import graphviz
+
+    x = Value(3.0, label="x")
+    y = x * x + 1
+    y.backward()
+    dot = draw_dot(y)
+    assert isinstance(dot, graphviz.Digraph)
+    attrs = {"graph_attr": dot.graph_attr, "node_attr": dot.node_attr, "edge_attr": dot.edge_attr}
+    assert dot.source == graphviz.Digraph(dot.name, body=dot.body, **attrs).source
+    assert dot.pipe(format="svg", encoding="utf-8").startswith(("<?xml", "<svg"))
 
 
 def test_draw_dot_shows_a_number_as_a_constant_without_a_grad():

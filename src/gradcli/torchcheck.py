@@ -6,14 +6,11 @@ torch is optional and imported only here, only when asked for.
 from __future__ import annotations
 
 from .errors import GradcliError
+from .ops import OPS
 from .program import Run
 
-#: gradcli op -> the torch function that computes it (autograd supplies the derivative).
-TORCH = {
-    "add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow", "neg": "neg", "id": "clone",
-    "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "exp": "exp", "log": "log", "sqrt": "sqrt",
-    "abs": "abs", "sin": "sin", "cos": "cos", "tan": "tan", "max": "maximum", "min": "minimum",
-}  # fmt: skip
+#: gradcli op -> the torch function that computes it (autograd supplies the derivative), from the op table.
+TORCH = {name: op.torch or name for name, op in OPS.items()}
 
 INSTALL = "--against torch needs PyTorch, which is not installed; install it with: pip install torch"
 

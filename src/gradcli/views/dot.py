@@ -1,20 +1,40 @@
-"""The computation graph as DOT, in the style of micrograd's `draw_dot`.
+"""The computation graph as DOT, in the style of micrograd's `draw_dot`, and `draw_dot` itself.
 
 One record per value (`name | data 2.0000 | grad 6.0000`) and a small circle per operation
 feeding its result. Variables, constants, intermediates and the output differ by fill and
-border only: a calm picture for notes and slides.
+border only: a calm picture for notes and slides. `render.py` turns the picture into SVG, PNG,
+PDF or DOT bytes.
 
 The picture is a `Picture`: the parts of a `graphviz.Digraph` (name, default attributes, body
-lines) and the same DOT source, written here, so that drawing needs the graphviz package (a
-costly import) only where a `graphviz.Digraph` is handed out (`draw_dot`).
+lines) and the same DOT source, written here, so that `gradcli graph` never imports the graphviz
+package (a costly import). `draw_dot` hands out a real `graphviz.Digraph` (`views.drawing`):
+
+    >>> from gradcli import Value, draw_dot
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x + 1
+    >>> y.backward()
+    >>> dot = draw_dot(y)                       # a notebook shows it as SVG
+    >>> svg = dot.pipe(format="svg")            # the picture as bytes
+    >>> path = dot.render("y", format="svg")    # writes y (the DOT source) and y.svg
+
+With Graphviz's `dot` program installed, graphviz draws it as usual. Without it, gradcli's
+renderer does (in a notebook's display, `pipe()` and `render()`): SVG from the WebAssembly
+Graphviz that gradcli installs, PNG and PDF from that SVG (see `render`), DOT the source.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from typing import TYPE_CHECKING
 
+from ..fmt import number
 from ..graph import Graph
-from .fmt import number
+from ..render import check_size, format_of, save
+from ..value import Value, to_graph
+
+if TYPE_CHECKING:
+    from .drawing import Drawing
 
 FONT = "Helvetica"
 INK = "#333333"
@@ -131,3 +151,44 @@ def run_digraph(run, *, rankdir="LR", precision=4) -> Picture:
     graph = run.graph
     grads = [run.grad(i) for i in range(len(graph))]
     return digraph(graph, run.values, grads, rankdir=rankdir, precision=precision, output=run.output)
+
+
+def check_graph(graph: Graph, fmt: str) -> None:
+    """Refuse, before any work, a picture of `graph` that `render.check_size` would refuse."""
+    check_size(fmt, len(graph))  # first by values: a huge picture is not built only to be refused
+    if fmt != "dot":
+        check_size(fmt, len(graph), digraph(graph))
+
+
+def save_graph(run, path: str | os.PathLike, fmt: str | None = None, rankdir: str = "LR", precision: int = 4) -> None:
+    """Draw a `program.Run` with its data and grads to `path` (format from the extension unless `fmt`)."""
+    fmt = format_of(path, fmt)
+    save(run_digraph(run, rankdir=rankdir, precision=precision), path, fmt, len(run.graph))
+
+
+# ---- draw_dot: micrograd's picture of a Value ------------------------------------------------------
+
+DIRECTIONS = ("LR", "TB")
+
+
+def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR", *, precision: int = 4) -> Drawing:
+    """micrograd's `draw_dot(root, format='svg', rankdir='LR')`: the graph of `root`, every value
+    with its data and grad. `format` is what `render()` writes and `pipe()` returns; `rankdir`
+    lays the graph out left to right (`LR`) or top to bottom (`TB`)."""
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot(root, format='svg', rankdir='LR'): root must be a Value, not {root!r}")
+    if str(format).upper() in DIRECTIONS:
+        raise ValueError(
+            f"draw_dot(root, format='svg', rankdir='LR'): format {format!r} is a direction; give rankdir={format!r}"
+        )
+    if str(rankdir).upper() not in DIRECTIONS:
+        raise ValueError(f"draw_dot: rankdir must be 'LR' (left to right) or 'TB' (top to bottom), not {rankdir!r}")
+    graph, values, grads = to_graph(root)
+    depends = [node.op != "const" for node in graph.nodes]  # every value has a grad, a number none
+    picture = digraph(graph, values, grads, rankdir=str(rankdir).upper(), precision=precision, depends=depends)
+    attrs = {"graph_attr": picture.graph_attr, "node_attr": picture.node_attr, "edge_attr": picture.edge_attr}
+    from .drawing import Drawing  # graphviz is imported only for draw_dot's picture
+
+    drawing = Drawing(picture.name, body=picture.body, format=format, **attrs)  # graphviz checks the format
+    drawing.values = len(graph)
+    return drawing

@@ -1,17 +1,7 @@
-"""`draw_dot`: micrograd's picture of a Value's graph, drawn with or without Graphviz installed.
+"""`draw_dot`'s picture: a `graphviz.Digraph` that gradcli draws when Graphviz's `dot` is not installed.
 
-    >>> from gradcli import Value, draw_dot
-    >>> x = Value(3.0, label="x")
-    >>> y = x * x + 1
-    >>> y.backward()
-    >>> dot = draw_dot(y)                       # a notebook shows it as SVG
-    >>> svg = dot.pipe(format="svg")            # the picture as bytes
-    >>> path = dot.render("y", format="svg")    # writes y (the DOT source) and y.svg
-
-The picture is the one `gradcli graph` draws, as a `graphviz.Digraph`. With Graphviz's `dot`
-program installed, graphviz draws it as usual. Without it, gradcli's renderer does (in a
-notebook's display, `pipe()` and `render()`): SVG from the WebAssembly Graphviz that gradcli
-installs, PNG and PDF from that SVG (see `render`), DOT the source.
+Kept apart from the DOT view (`views.dot`) because importing graphviz is costly: only `draw_dot`
+loads this module, so `gradcli graph` writes its picture without the graphviz package.
 """
 
 from __future__ import annotations
@@ -21,33 +11,8 @@ import shutil
 
 import graphviz
 
-from .output import write_atomic
-from .render import render
-from .value import Value, to_graph
-from .views.dot import digraph
-
-DIRECTIONS = ("LR", "TB")
-
-
-def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR", *, precision: int = 4) -> Drawing:
-    """micrograd's `draw_dot(root, format='svg', rankdir='LR')`: the graph of `root`, every value
-    with its data and grad. `format` is what `render()` writes and `pipe()` returns; `rankdir`
-    lays the graph out left to right (`LR`) or top to bottom (`TB`)."""
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot(root, format='svg', rankdir='LR'): root must be a Value, not {root!r}")
-    if str(format).upper() in DIRECTIONS:
-        raise ValueError(
-            f"draw_dot(root, format='svg', rankdir='LR'): format {format!r} is a direction; give rankdir={format!r}"
-        )
-    if str(rankdir).upper() not in DIRECTIONS:
-        raise ValueError(f"draw_dot: rankdir must be 'LR' (left to right) or 'TB' (top to bottom), not {rankdir!r}")
-    graph, values, grads = to_graph(root)
-    depends = [node.op != "const" for node in graph.nodes]  # every value has a grad, a number none
-    picture = digraph(graph, values, grads, rankdir=str(rankdir).upper(), precision=precision, depends=depends)
-    attrs = {"graph_attr": picture.graph_attr, "node_attr": picture.node_attr, "edge_attr": picture.edge_attr}
-    drawing = Drawing(picture.name, body=picture.body, format=format, **attrs)  # graphviz checks the format
-    drawing.values = len(graph)
-    return drawing
+from ..output import write_atomic
+from ..render import render
 
 
 class Drawing(graphviz.Digraph):
