@@ -38,6 +38,8 @@ EDGES = [0.0, -0.0, 1.0, 0.1, 1e-4, 9.999999999999999e-05, 1e-5, -1e-5, 1.25e-5,
 def test_edges(writer):
     assert jsonnumbers.texts(EDGES) == [python_text(x) for x in EDGES]
     assert jsonnumbers.texts([]) == []
+    assert jsonnumbers.joined(EDGES) == ", ".join(python_text(x) for x in EDGES)
+    assert jsonnumbers.joined([]) == ""
 
 
 @settings(max_examples=200, deadline=None)
@@ -53,6 +55,7 @@ def test_random_floats_are_written_as_json_writes_them(numbers):
         saved, jsonnumbers.orjson = jsonnumbers.orjson, orjson
         try:
             assert jsonnumbers.texts(numbers) == [python_text(x) for x in numbers]
+            assert jsonnumbers.joined(numbers) == ", ".join(python_text(x) for x in numbers)
         finally:
             jsonnumbers.orjson = saved
 

@@ -50,6 +50,15 @@ def test_seed_update_json_is_exact(gradcli):
     assert data["history"] == [-8.0, (a * b + c) * f]
 
 
+def test_json_is_written_as_pythons_json_writes_it(gradcli):
+    """The history, written in chunks of floats at once, reads as json.dumps writes: 1e-05, 1e-07."""
+    r = gradcli("step", "y = x*x", "--x", "0.01", "--lr", "0.1", "--steps", "30", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert min(data["history"]) < 1e-9 and any(1e-5 <= h < 1e-4 for h in data["history"])
+    assert r.stdout == json.dumps(data) + "\n"
+
+
 def test_json_has_exactly_the_spec_keys(gradcli):
     data, stderr = step_json(gradcli, *SEED, "--lr", "0.01", "--steps", "3")
     assert stderr == ""

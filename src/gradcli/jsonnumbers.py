@@ -32,14 +32,25 @@ def texts(numbers: list) -> list[str]:
     None, NaN or infinite."""
     if orjson is None:
         return [_text(x) for x in numbers]
+    written = _written(numbers)
+    return written.split(",") if written else []
+
+
+def joined(numbers: list) -> str:
+    """`", ".join(texts(numbers))`, the items of a JSON array, without a string per number."""
+    if orjson is None:
+        return ", ".join(map(_text, numbers))
+    return _written(numbers).replace(",", ", ")
+
+
+def _written(numbers: list) -> str:
+    """The numbers by orjson, comma-separated, each rewritten to Python's form where it differs."""
     written = orjson.dumps(numbers).decode()[1:-1]  # orjson writes NaN and infinities as null too
-    if not written:
-        return []
     if "e-" in written:
         written = _SHORT_EXPONENT.sub(r"e-0\1", written)
     if "0.0000" in written:
         written = _FIXED.sub(_exponent_form, written)
-    return written.split(",")
+    return written
 
 
 def _text(x) -> str:

@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ..fmt import finite
-from ..jsonnumbers import texts
+from ..jsonnumbers import joined, texts
 from ..program import Run
 from .explain import forward_line, gradient_lines, pick, plain
 
@@ -123,7 +123,7 @@ def step_json(d: Descent, chunk: int = 10_000) -> Iterator[str]:
     yield json.dumps(head, allow_nan=False)[:-1] + ', "history": ['
     history = d.history.all
     for first in range(0, len(history), chunk):
-        yield (", " if first else "") + ", ".join(map(repr, history[first : first + chunk]))
+        yield (", " if first else "") + joined(history[first : first + chunk].tolist())
     yield "]" + (f', "notes": {json.dumps(notes_record(start))}' if start.notes else "") + "}\n"
 
 
