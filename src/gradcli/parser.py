@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -30,6 +31,7 @@ from .ops import CONSTANTS, FUNCTIONS, OPS
 from .suggest import did_you_mean
 
 _INF = float("inf")
+_END_OF_TEXT = (Token("$END", ""),)  # the token after the last, as Lark's parser ends
 
 
 GRAMMAR = "gradcli.lark"
@@ -247,8 +249,14 @@ class _Driver:
         self.start, self.end = table.start_states["start"], table.end_states["start"]
         #: state -> {symbol: the next state (a shift, or the goto of a rule's nonterminal), or a reduction
         #: (size, callback or None when the rule passes its one child on, the rule's nonterminal)}
+        #: The end of the text reduces to the start symbol and stops there: no action shifts it, and the
+        #: state where the program is complete has none for it (`run` stops on the missing action).
         self.actions = {
-            state: {symbol: self._action(kind, arg, callbacks) for symbol, (kind, arg) in row.items()}
+            state: {
+                symbol: self._action(kind, arg, callbacks)
+                for symbol, (kind, arg) in row.items()
+                if symbol != "$END" or (kind is not Shift and state != self.end)
+            }
             for state, row in table.states.items()
         }
         lexer = lark.lexer_conf
@@ -269,7 +277,7 @@ class _Driver:
         actions, rejected = self.actions, self.Rejected
         states, values = [self.start], []
         push_state, push_value = states.append, values.append
-        for token in self.lexer.tokens(text):
+        for token in chain(self.lexer.tokens(text), _END_OF_TEXT):
             kind = token.type
             while True:
                 action = actions[states[-1]].get(kind)
@@ -278,6 +286,8 @@ class _Driver:
                     push_value(token)
                     break
                 if action is None:
+                    if kind == "$END" and states[-1] == self.end:  # the whole text is a program
+                        return
                     raise rejected
                 size, callback, origin = action
                 if callback is None:
@@ -290,21 +300,6 @@ class _Driver:
                     children = []
                 push_value(callback(children))
                 push_state(actions[states[-1]][origin])
-        while states[-1] != self.end:  # the reductions at the end of the text
-            action = actions[states[-1]].get("$END")
-            if action is None or action.__class__ is int:
-                raise rejected
-            size, callback, origin = action
-            if callback is None:
-                states[-1] = actions[states[-2]][origin]
-                continue
-            if size:
-                children = values[-size:]
-                del values[-size:], states[-size:]
-            else:
-                children = []
-            push_value(callback(children))
-            push_state(actions[states[-1]][origin])
 
 
 @lru_cache(maxsize=1)
