@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from browser import browser, open_page  # noqa: F401  (the walk-through page's browser fixtures)
 from helpers import run_cli
 
 

@@ -96,7 +96,7 @@ def test_negative_numbers_are_bracketed_where_they_would_misread(gradcli):
     assert "  t1 = x**2 = (-2) ** 2 = 4" in lines
     assert "  t4 = -x = -(-2) = 2" in lines
     assert "  dy/dx via t1 = dy/dt1 * dt1/dx = 1 * 2*x**(2 - 1) = 1 * 2*(-2)**(2 - 1) = 1 * -4 = -4" in lines
-    assert "  dy/dx via t2 = dy/dt2 * dt2/dx = 1 * -1/x**2 = 1 * -1/(-2)**2 = 1 * -0.25 = -0.25" in lines
+    assert "  dy/dx via t2 = dy/dt2 * dt2/dx = 1 * -(1/x)/x = 1 * -(1/(-2))/(-2) = 1 * -0.25 = -0.25" in lines
     assert lines[-1] == "  dy/dx = (-4) + (-0.25) + 1 = -3.25"
 
 
@@ -122,7 +122,7 @@ def test_kink_is_noted(gradcli):
     r = explain(gradcli, "y = relu(x) + abs(x)", "--x", "0")
     lines = r.stdout.splitlines()
     assert lines[-3:] == [
-        "  dy/dx via t1 = dy/dt1 * dt1/dx = 1 * (1 if x > 0 else 0) = 1 * (1 if 0 > 0 else 0) = 1 * 0 = 0"
+        "  dy/dx via t1 = dy/dt1 * dt1/dx = 1 * step(x) = 1 * step(0) = 1 * 0 = 0"
         "  # relu has a kink at 0: this value is PyTorch's convention",
         "  dy/dx via t2 = dy/dt2 * dt2/dx = 1 * sign(x) = 1 * sign(0) = 1 * 0 = 0"
         "  # abs has a kink at 0: this value is PyTorch's convention",
@@ -297,7 +297,7 @@ def _run(source: str, **bindings: float) -> Run:
 def test_every_op_is_explained_and_terms_add_up_to_the_engine():
     source = (
         "y = tanh(x)*sigmoid(z) + relu(x) + exp(z) + log(x) + sqrt(x) + abs(z) + sin(x) + cos(z) + tan(x)"
-        " + pow(x, z) + max(x, z) + min(x, z) + x/z - -x + w; w = x"
+        " + pow(x, z) + max(x, z) + min(x, z) + x/z - -x + w + sign(z) + step(x) + log0(x); w = x"
     )
     run = _run(source, x=0.7, z=-1.3)
     assert {node.op for node in run.graph.nodes} >= set(OPS)
@@ -330,6 +330,19 @@ def test_fill_brackets_negatives_only_where_needed(template, x, y, expected):
 )
 def test_short_numbers(value, text):
     assert short(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(10.0, "10"), (250.0, "250"), (0.03125, "3e-02"), (-0.4, "-4e-01"), (2.5, "2")]
+)
+def test_short_numbers_with_no_decimals_keep_their_zeros(value, text):
+    """--precision 0 once wrote 10 as `1` and 0.03125 as nothing (the zeros of `10` and `0` were stripped)."""
+    assert short(value, 0) == text
+
+
+def test_precision_zero_line(gradcli):
+    r = explain(gradcli, "y = x0*10", "--x0", "0.03125", "--precision", "0")
+    assert r.stdout.splitlines()[1:3] == ["  x0 = 3e-02", "  y = x0*10 = 3e-02 * 10 = 3e-01"]
 
 
 # ---- errors ------------------------------------------------------------------------------------
@@ -370,11 +383,14 @@ def test_limit_keeps_the_first_and_last_lines(gradcli):
 def test_explain_builds_only_the_lines_it_shows(gradcli, monkeypatch, tmp_path):
     """A 20,000-node sum in which every variable has 200 uses: 200 lines shown, about as many made."""
     from gradcli.derivation import Derivation
+    from gradcli.views import explain as view
 
     made = {"line": 0, "term": 0}
-    line, term = Derivation.line, Derivation.term
-    monkeypatch.setattr(Derivation, "line", lambda d, i: made.__setitem__("line", made["line"] + 1) or line(d, i))
-    monkeypatch.setattr(Derivation, "term", lambda d, v, i: made.__setitem__("term", made["term"] + 1) or term(d, v, i))
+    line, local = view.forward_template, Derivation.local
+    monkeypatch.setattr(view, "forward_template", lambda d, i: made.__setitem__("line", made["line"] + 1) or line(d, i))
+    monkeypatch.setattr(
+        Derivation, "local", lambda d, v, i: made.__setitem__("term", made["term"] + 1) or local(d, v, i)
+    )
     names = [f"x{i}" for i in range(100)]
     source = tmp_path / "sum.grad"
     source.write_text("\n".join(f"{n} = {k}" for k, n in enumerate(names)) + "\nL = " + " + ".join(names * 200))

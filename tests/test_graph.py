@@ -260,7 +260,10 @@ def test_out_says_which_file_it_wrote_on_stderr_as_train_plot_does(gradcli, tmp_
     "name, message",
     [
         ("missing/seed.svg", "cannot write {tmp}/missing/seed.svg: the folder {tmp}/missing does not exist"),
-        ("seed.txt", "cannot tell the format of {tmp}/seed.txt: name it .svg, .png, .pdf or .dot, or give --format"),
+        (
+            "seed.txt",
+            "cannot tell the format of {tmp}/seed.txt: name it .svg, .png, .pdf, .dot or .html, or give --format",
+        ),
         ("folder.dot", "cannot write {tmp}/folder.dot: it is a folder"),
     ],
 )

@@ -17,12 +17,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "gradcli"
 LAYERS = {
     "base": ["ops", "errors", "suggest", "fmt", "collector", "interrupts", "cache", "output", "source",
              "jsonnumbers", "raster", "wasmcache"],
-    "core": ["graph", "parser", "autodiff", "value", "nn", "engine"],
+    "core": ["graph", "parser", "autodiff", "symbolic", "value", "nn", "engine"],
     "models": [
         "program", "descent", "derivation", "gradcheck", "torchcheck", "datasets", "training", "batch",
         "batchjob", "datafile", "sampling", "audit",
     ],
-    "views": ["views", "render"],
+    "views": ["views", "render", "walkpage"],
     "commands": ["commands"],
     "cli": ["cli", "__main__", "__init__"],
 }  # fmt: skip

@@ -33,6 +33,9 @@ SMOOTH = {
     "sin": ("sin(x)", [(0.3,), (-1.7,), (4.0,)]),
     "cos": ("cos(x)", [(0.3,), (-1.7,), (4.0,)]),
     "tan": ("tan(x)", [(0.3,), (-1.2,), (2.0,)]),
+    "sign": ("sign(x)", [(0.3,), (-1.7,)]),
+    "step": ("step(x)", [(0.3,), (-1.7,)]),
+    "log0": ("log0(x)", [(0.3,), (1.7,), (50.0,)]),
     "max": ("max(x, y)", [(1.5, -2.0), (-3.0, 0.5)]),
     "min": ("min(x, y)", [(1.5, -2.0), (-3.0, 0.5)]),
 }
@@ -83,7 +86,7 @@ def one_sided(program: str, x: float) -> tuple[float, float]:
     return (f(x) - f(x - h)) / h, (f(x + h) - f(x)) / h
 
 
-@pytest.mark.parametrize("program,convention", [("relu(x)", 0.0), ("abs(x)", 0.0)])
+@pytest.mark.parametrize("program,convention", [("relu(x)", 0.0), ("abs(x)", 0.0), ("step(x)", 0.0)])
 def test_kinks_follow_pytorch_and_lie_between_the_one_sided_slopes(program, convention):
     _, grads = value_and_grads(program, (0.0,))
     assert grads["x"] == convention

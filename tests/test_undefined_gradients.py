@@ -17,7 +17,7 @@ from gradcli.program import Run
 
 POW = ("p = 2; y = x**p", "--x", "-2")
 POW_NOTE = (
-    "note: dy/dp is undefined: the derivative of x**p at line 1, column 12 in p is x**p*log(x), "
+    "note: dy/dp is undefined: the derivative of x**p at line 1, column 12 in p is x**p*log0(x), "
     "undefined at x = -2, p = 2\n"
 )
 SQRT_NOTE = "note: dout/dx is inf: the derivative of sqrt(x) at line 1, column 1 is 1/(2*sqrt(x)), infinite at x = 0\n"
@@ -180,7 +180,7 @@ def test_check_fails_a_gradient_it_cannot_confirm_and_says_why(gradcli):
     assert rows["x"]["status"] == "ok" and rows["x"]["analytic"] == -4.0
     assert rows["p"]["status"] == "FAIL" and rows["p"]["analytic"] is None
     assert rows["p"]["note"].startswith(
-        "the derivative of x**p at line 1, column 12 in p is x**p*log(x), undefined at x = -2, p = 2; "
+        "the derivative of x**p at line 1, column 12 in p is x**p*log0(x), undefined at x = -2, p = 2; "
         "a finite difference cannot confirm a gradient that is not finite"
     )
 

@@ -1,11 +1,12 @@
 """gradcli: reverse-mode automatic differentiation of scalar programs, with its work shown.
 
 `from gradcli import Value` gives micrograd's interface; `gradcli.draw_dot(value)` draws a
-value's graph. Both load on first use, so `import gradcli` (and the CLI's start-up) stays light.
+value's graph, and `gradcli.walkthrough(value, "walk.html")` writes the page that steps through
+its backward pass. They load on first use, so `import gradcli` (and the CLI's start-up) stays light.
 """
 
 __version__ = "0.1.0"
-__all__ = ["Value", "draw_dot", "__version__"]
+__all__ = ["Value", "draw_dot", "walkthrough", "__version__"]
 
 
 def __getattr__(name: str):
@@ -17,6 +18,10 @@ def __getattr__(name: str):
         from .views.dot import draw_dot
 
         return draw_dot
+    if name == "walkthrough":
+        from .walkpage import walkthrough
+
+        return walkthrough
     raise AttributeError(f"module 'gradcli' has no attribute {name!r}")
 
 

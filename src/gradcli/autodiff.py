@@ -174,7 +174,7 @@ def gradient_notes(graph: Graph, values: list, grads: list, output: int) -> list
             if math.isfinite(local):
                 reason = f"{where} is {local:.6g}, times the gradient {g:.6g} above it overflows a float"
             else:
-                formula = op.formulas[k].replace("{x}", labels[args[0]]).replace("{y}", labels[args[-1]])
+                formula = op.formula(k).replace("{x}", labels[args[0]]).replace("{y}", labels[args[-1]])
                 at = ", ".join(f"{labels[j]} = {values[j]:.6g}" for j in dict.fromkeys(args) if nodes[j].op != "const")
                 reason = f"{where} is {formula}, {'undefined' if math.isnan(local) else 'infinite'} at {at}"
             found[arg] = Note(arg, i, reason)

@@ -14,6 +14,7 @@ import re
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .fmt import infinite, short
 from .ops import OPS, at_kink
@@ -86,17 +87,23 @@ class Derivation:
         """How many nodes use node i on a kept path."""
         return self.first_user[i + 1] - self.first_user[i]
 
+    def source(self, i: int) -> str:
+        """Node i's own source text, unless it is long or a whole statement."""
+        node = self.run.graph.nodes[i]
+        # A long span is not shown; not reading it keeps deeply nested programs linear.
+        text = unwrap(self.run.graph.text(i)) if node.end - node.start <= 4 * SOURCE_MAX else ""
+        return text if len(text) <= SOURCE_MAX and "=" not in text else ""  # "=": a whole statement
+
     def line(self, i: int) -> Forward:
         """Node i's forward line."""
-        graph, labels, node = self.run.graph, self.labels, self.run.graph.nodes[i]
+        labels, node = self.labels, self.run.graph.nodes[i]
         if not node.args:
             return Forward(i, "", "", "", self.run.values[i])
-        # A long span is not shown; not reading it keeps deeply nested programs linear.
-        text = unwrap(graph.text(i)) if node.end - node.start <= 4 * SOURCE_MAX else ""
-        source = text if len(text) <= SOURCE_MAX and "=" not in text else ""  # "=": a whole statement
         template = OPS[node.op].notation
         expr = fill(template, *(labels[a] for a in node.args))
-        return Forward(i, source, expr, fill(template, *(self.number(a) for a in node.args)), self.run.values[i])
+        return Forward(
+            i, self.source(i), expr, fill(template, *(self.number(a) for a in node.args)), self.run.values[i]
+        )
 
     def gradient(self, i: int, terms: range | None = None) -> Gradient:
         """Node i's gradient with its terms (only those numbered in `terms`, if given)."""
@@ -104,24 +111,37 @@ class Derivation:
         chosen = users if terms is None else [users[k] for k in terms]
         return Gradient(i, self.run.grads[i], [self.term(via, i) for via in chosen])
 
-    def term(self, via: int, i: int) -> Term:
-        """d output / d via * d via / d i, summing the op's formulas over every argument slot holding i."""
-        run, labels = self.run, self.labels
-        node = run.graph.nodes[via]
+    def formula(self, via: int, i: int) -> str:
+        """d via / d i as the op table writes it: the formula of every argument slot holding i, summed."""
+        node = self.run.graph.nodes[via]
         op = OPS[node.op]
         slots = [k for k, a in enumerate(node.args) if a == i]
-        formula = " + ".join(grouped(op.formulas[k]) if len(slots) > 1 else op.formulas[k] for k in slots)
+        return " + ".join(grouped(op.formula(k)) if len(slots) > 1 else op.formula(k) for k in slots)
+
+    def local(self, via: int, i: int) -> tuple[float, str]:
+        """d via / d i at the run's values (the op's derivatives summed over every argument slot holding
+        i), and why it is only a convention there or is not finite ("" when neither)."""
+        run = self.run
+        node = run.graph.nodes[via]
+        derivs = OPS[node.op].derivs
         args = [run.values[a] for a in node.args]
-        local = sum(op.derivs[k](*args, run.values[via]) for k in slots)
-        upstream = run.grads[via]
+        local = sum(derivs[k](*args, run.values[via]) for k, a in enumerate(node.args) if a == i)
         note = at_kink(node.op, args)
         if note:
             note += ": this value is PyTorch's convention"
         elif not math.isfinite(local):
-            note = f"d{labels[via]}/d{labels[i]} is {infinite(local)} here"
+            note = f"d{self.labels[via]}/d{self.labels[i]} is {infinite(local)} here"
+        return local, note
+
+    def term(self, via: int, i: int) -> Term:
+        """d output / d via * d via / d i, with the formula of d via / d i on labels and on values."""
+        labels, args = self.labels, self.run.graph.nodes[via].args
+        formula = self.formula(via, i)
+        local, note = self.local(via, i)
+        upstream = self.run.grads[via]
         return Term(
-            via, upstream, fill(formula, *(labels[a] for a in node.args)),
-            fill(formula, *(self.number(a) for a in node.args)), local, upstream * local, note,
+            via, upstream, fill(formula, *(labels[a] for a in args)), fill(formula, *(self.number(a) for a in args)),
+            local, upstream * local, note,
         )  # fmt: skip
 
     @property
@@ -133,19 +153,31 @@ class Derivation:
 _SLOT = re.compile(r"\{([xy])\}")
 
 
-def fill(template: str, x: str, y: str = "") -> str:
-    """Put `x` and `y` into {x} and {y}, bracketing a negative where it would read wrong (`-(-3)`, `(-2)**2`)."""
-
-    def put(match: re.Match) -> str:
-        text = x if match.group(1) == "x" else y
-        if not text.startswith("-"):
-            return text
+@lru_cache(maxsize=1024)
+def slots(template: str) -> tuple:
+    """The template as pieces: text, and (k, bracket) for argument k (0: {x}, 1: {y}), where `bracket`
+    says that a negative number there is written in brackets (`-(-3)`, `(-2)**2`, `2 + (-3)`)."""
+    pieces, at = [], 0
+    for match in _SLOT.finditer(template):
         before, after = template[: match.start()], template[match.end() :]
         tight = before[-1:] in ("+", "-", "*", "/")
         spaced = before.rstrip()[-1:] in ("+", "-")
-        return f"({text})" if tight or spaced or after.lstrip().startswith("**") else text
+        pieces += [
+            template[at : match.start()],
+            ("xy".index(match.group(1)), tight or spaced or after.lstrip().startswith("**")),
+        ]
+        at = match.end()
+    return tuple(p for p in [*pieces, template[at:]] if p != "")
 
-    return _SLOT.sub(put, template)
+
+def bracketed(text: str, bracket: bool) -> str:
+    """`(-3)` for a negative number where `bracket` says so, else the text as it is."""
+    return f"({text})" if bracket and text.startswith("-") else text
+
+
+def fill(template: str, x: str, y: str = "") -> str:
+    """Put `x` and `y` into {x} and {y}, bracketing a negative where it would read wrong (`-(-3)`, `(-2)**2`)."""
+    return "".join(p if isinstance(p, str) else bracketed((x, y)[p[0]], p[1]) for p in slots(template))
 
 
 def unwrap(text: str) -> str:

@@ -35,7 +35,9 @@ def short(value: float, precision: int = 4) -> str:
     if value == 0:
         return "0"
     if 1e-4 <= abs(value) < 1e9:
-        text = f"{value:.{precision}f}".rstrip("0").rstrip(".")
+        text = f"{value:.{precision}f}"
+        if precision:  # only decimals lose their trailing zeros (10 stays 10)
+            text = text.rstrip("0").rstrip(".")
         if text not in ("0", "-0"):
             return text
     return f"{value:.{precision}g}" if precision else f"{value:.0e}"

@@ -92,7 +92,7 @@ class Run:
         return gradient_notes(self.graph, self.values, self.grads, self.output)
 
     def undefined_note(self) -> str:
-        """`dy/dp is undefined: the derivative of x**p ... in p is x**p*log(x), undefined at x = -2, p = 2`,
+        """`dy/dp is undefined: the derivative of x**p ... in p is x**p*log0(x), undefined at x = -2, p = 2`,
         for the first gradient that is infinite or undefined ("" when all are finite)."""
         if not self.notes:
             return ""

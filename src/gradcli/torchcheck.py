@@ -5,6 +5,8 @@ torch is optional and imported only here, only when asked for.
 
 from __future__ import annotations
 
+import functools
+
 from .errors import GradcliError
 from .ops import OPS
 from .program import Run
@@ -26,7 +28,9 @@ def import_torch():
 def torch_gradients(run: Run) -> dict[str, float]:
     """d output / d variable for every variable, as PyTorch's autograd computes it in float64."""
     torch = import_torch()
-    functions = {op: getattr(torch, name) for op, name in TORCH.items()}
+    functions = {
+        op: getattr(torch, f) if isinstance(f, str) else functools.partial(f, torch) for op, f in TORCH.items()
+    }
     graph = run.graph
     tensors = []
     for node in graph.nodes:

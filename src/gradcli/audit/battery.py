@@ -97,6 +97,10 @@ def left(op: str, x: float, k: float) -> Program:
     return p
 
 
+#: Functions gradcli has so that derivatives can be written as programs (`abs' = sign(x)`), not micrograd's.
+DERIVATIVE_HELPERS = ("sign", "step", "log0")
+
+
 def operator_checks() -> Iterator[Check]:
     for op in ("add", "sub", "mul", "div"):
         s, dunder = OPS[op].symbol, DUNDERS[op]
@@ -118,7 +122,7 @@ def operator_checks() -> Iterator[Check]:
         needs=("a ** b", "a ** 2"), dunder="pow", form=("left", "pow"),
     )  # fmt: skip
     for name in FUNCTIONS:
-        if OPS[name].arity == 1:
+        if OPS[name].arity == 1 and name not in DERIVATIVE_HELPERS:
             yield Check(f"a.{name}()", name, "op", [unary(name, x) for x in POINTS], name, form=("unary", name))
 
 

@@ -134,7 +134,7 @@ def _x_for_out(c: Failing) -> str | None:
     if c.kind != "op" or op is None or op.arity != 1 or not c.grads():
         return None
     call = f"{op.symbol}({{x}})"
-    formula = op.formulas[0]
+    formula = op.formula(0)
     if call not in formula:
         return None
     x = c.program.nodes[0][1]

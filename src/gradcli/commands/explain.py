@@ -17,7 +17,7 @@ from . import _toolkit as kit
     "--limit", type=click.IntRange(0), default=200, show_default=True,
     help="Lines shown per pass; longer passes keep their first and last lines (0: no limit).",
 )  # fmt: skip
-@kit.format_option("text", "markdown", "json")
+@kit.format_option("text", "markdown", "json", "latex", "beamer")
 @kit.precision_option
 @kit.strict_option
 def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
@@ -31,12 +31,16 @@ def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
     lines (JSON: entries), the first and the last. A gradient that is infinite or undefined
     is written as inf or undefined, with a note (--strict: an error).
 
+    --format latex writes a LaTeX document with each pass as an align* block; --format beamer
+    writes slides, the forward pass and then one frame per backward step.
+
     \b
     Examples:
       gradcli explain "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2
       gradcli explain "y = x*x + x" --x 3
       gradcli explain "o=tanh(x1*w1 + x2*w2 + b)" --x1 2 --x2 0 --w1 -3 --w2 1 --b 6.8814 --wrt w1
       gradcli explain -f model.grad --format markdown > derivation.md
+      gradcli explain "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2 --format latex > seed.tex
     """
     from ..derivation import derive
 
@@ -53,6 +57,10 @@ def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
         from ..views.explain import explain_markdown
 
         click.echo(explain_markdown(derivation, limit))
+    elif fmt in ("latex", "beamer"):
+        from ..views import latex
+
+        click.echo((latex.explain_latex if fmt == "latex" else latex.explain_beamer)(derivation, limit), nl=False)
     else:
         from ..views.explain import explain_rich, explain_text
 

@@ -8,9 +8,11 @@ Each pass shows its first and last lines up to `--limit`, and only those lines a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
-from ..derivation import Derivation, grouped
+from ..derivation import Derivation, bracketed, fill, grouped, slots
 from ..fmt import short
+from ..ops import OPS
 
 Line = list[tuple[str, str]]
 
@@ -38,11 +40,79 @@ def _equation(lhs: str, parts: list[tuple[str, str]], note: str = "") -> Line:
     return line
 
 
-def forward_line(d: Derivation, i: int) -> Line:
+# A line is made in two steps: its template, which holds everything but the numbers, then the
+# numbers put in. The template is the same at any point; the walk-through page puts its own
+# numbers into the same templates when an input changes.
+#
+# A template is (lhs, [(pieces, style)], note): each piece is text or a number to put in:
+#   ("value", node, bracket)   the node's value           ("grad", node)   d output / d node
+#   ("local", via, node)       d via / d node             ("term", via, node, bracket)   their product
+# `bracket` writes a negative number in brackets; `note` is ("note", via, node), a text, or None.
+Template = tuple[str, list[tuple[list, str]], tuple | None]
+
+
+def _numbers(template: str, args: tuple) -> list:
+    """The op's template with the arguments' values as pieces."""
+    return [p if isinstance(p, str) else ("value", args[p[0]], p[1]) for p in slots(template)]
+
+
+def forward_template(d: Derivation, i: int) -> Template:
     """`e = a*b = 2 * -3 = -6`: the source, the op on labels, the op on values, the value."""
-    f = d.line(i)
-    parts = [(f.source, "sym"), (f.expr, "sym"), (f.numbers, "num"), (short(f.value, d.precision), "value")]
-    return _equation(d.labels[i], parts)
+    node, value = d.run.graph.nodes[i], ([("value", i, False)], "value")
+    if not node.args:
+        return d.labels[i], [value], None
+    template = OPS[node.op].notation
+    expr = fill(template, *(d.labels[a] for a in node.args))
+    return d.labels[i], [([d.source(i)], "sym"), ([expr], "sym"), (_numbers(template, node.args), "num"), value], None
+
+
+def gradient_templates(d: Derivation, i: int, start: int = 0, stop: int | None = None, D: str = "d") -> list[Template]:
+    """Templates of lines start..stop of node i's gradient (see `gradient_lines`)."""
+    labels, out = d.labels, d.labels[d.output]
+    users = d.uses(i)
+    stop = line_count(d, i) if stop is None else stop
+    lhs = f"{D}{out}/{D}{labels[i]}"
+    value = ([("grad", i)], "value")
+    if not users:
+        return [(lhs, [value], None)]
+    templates = []
+    for via in d.users_of(i)[start : min(stop, users)]:
+        formula, args = d.formula(via, i), d.run.graph.nodes[via].args
+        local, numbers = fill(formula, *(labels[a] for a in args)), _numbers(formula, args)
+        parts = [([local], "sym"), (numbers, "num"), ([("local", via, i)], "num")]
+        if via != d.output:
+            grouped_numbers = _spaced(formula)
+            up = [("grad", via), " * "]
+            parts = [
+                ([f"{D}{out}/{D}{labels[via]} * {D}{labels[via]}/{D}{labels[i]}"], "chain"),
+                (up + [grouped(local)], "sym"),
+                (up + (["(", *numbers, ")"] if grouped_numbers else numbers), "num"),
+                (up + [("local", via, i)], "num"),
+            ]
+        head = lhs if users == 1 else f"{lhs} via {labels[via]}"
+        templates.append((head, parts + [([("term", via, i, False)], "value")], ("note", via, i)))
+    if users > 1 and stop > users:
+        templates.append((lhs, [(total(d, i, users), "num"), value], None))
+    return templates
+
+
+@lru_cache(maxsize=1024)
+def _spaced(formula: str) -> bool:
+    """Whether the formula, with numbers put in, needs brackets to be multiplied (`grouped`)."""
+    return grouped(fill(formula, "0", "0")) != fill(formula, "0", "0")
+
+
+def total(d: Derivation, i: int, users: int) -> list:
+    """`6 + 1`, `4 + (-2)` as pieces; past MOST_TERMS terms the middle ones are counted, not written."""
+    vias = d.users_of(i)
+    if users <= MOST_TERMS:
+        return _joined([("term", via, i, True) for via in vias])
+    shown = [("term", via, i, True) for via in [*vias[: MOST_TERMS - 2], vias[users - 1]]]
+    return _joined([*shown[:-1], f"... ({users - MOST_TERMS + 1:,} more)", shown[-1]])
+
+
+def _joined(pieces: list) -> list:
+    return [piece for k, p in enumerate(pieces) for piece in ((" + ", p) if k else (p,))]
 
 
 def line_count(d: Derivation, i: int) -> int:
@@ -51,44 +121,51 @@ def line_count(d: Derivation, i: int) -> int:
     return users + 1 if users > 1 else 1
 
 
+def unreached_template(d: Derivation, v: int, D: str = "d") -> Template:
+    """`dL/dv = 0  # v does not feed L`: a variable that the output is not computed from."""
+    out = d.labels[d.output]
+    return f"{D}{out}/{D}{d.labels[v]}", [(["0"], "value")], f"{d.labels[v]} does not feed {out}"
+
+
+def put_numbers(d: Derivation, template: Template) -> Line:
+    """The line of a template, with the run's numbers written as `short` writes them."""
+    lhs, parts, note = template
+    locals_: dict = {}
+    written: dict = {}  # a number used in several parts (the gradient above) is written once
+
+    def local(via: int, i: int) -> tuple[float, str]:
+        if (via, i) not in locals_:
+            locals_[via, i] = d.local(via, i)
+        return locals_[via, i]
+
+    def text(piece) -> str:
+        if isinstance(piece, str):
+            return piece
+        if piece not in written:
+            kind, a = piece[0], piece[1]
+            if kind == "value":
+                written[piece] = bracketed(d.number(a), piece[2])
+            elif kind == "grad":
+                written[piece] = short(d.run.grads[a], d.precision)
+            elif kind == "local":
+                written[piece] = short(local(a, piece[2])[0], d.precision)
+            else:
+                written[piece] = bracketed(short(d.run.grads[a] * local(a, piece[2])[0], d.precision), piece[3])
+        return written[piece]
+
+    said = note if note is None or isinstance(note, str) else local(*note[1:])[1]
+    return _equation(lhs, [("".join(map(text, pieces)), style) for pieces, style in parts], said or "")
+
+
+def forward_line(d: Derivation, i: int) -> Line:
+    """`e = a*b = 2 * -3 = -6`: the source, the op on labels, the op on values, the value."""
+    return put_numbers(d, forward_template(d, i))
+
+
 def gradient_lines(d: Derivation, i: int, start: int = 0, stop: int | None = None, D: str = "d") -> list[Line]:
     """Lines start..stop of node i's gradient: `dL/da = dL/de * de/da = -2 * b = -2 * -3 = 6`; a node with
     several users has one line per user, then the sum."""
-    labels, out, precision = d.labels, d.labels[d.output], d.precision
-    users = d.uses(i)
-    stop = line_count(d, i) if stop is None else stop
-    lhs = f"{D}{out}/{D}{labels[i]}"
-    value = (short(d.run.grads[i], precision), "value")
-    if not users:
-        return [_equation(lhs, [value])]
-    g = d.gradient(i, range(start, min(stop, users)))
-    lines = []
-    for t in g.terms:
-        via = labels[t.via]
-        head = lhs if users == 1 else f"{lhs} via {via}"
-        local = [(t.local, "sym"), (t.numbers, "num"), (short(t.local_value, precision), "num")]
-        if t.via != d.output:
-            up = short(t.upstream, precision)
-            chain = (f"{D}{out}/{D}{via} * {D}{via}/{D}{labels[i]}", "chain")
-            local = [chain] + [(f"{up} * {grouped(text)}", style) for text, style in local]
-        lines.append(_equation(head, local + [(short(t.value, precision), "value")], t.note))
-    if users > 1 and stop > users:
-        lines.append(_equation(lhs, [(total(d, i, users), "num"), value]))
-    return lines
-
-
-def total(d: Derivation, i: int, users: int) -> str:
-    """`6 + 1`, `4 + (-2)`; past MOST_TERMS terms the middle ones are counted, not written."""
-    if users <= MOST_TERMS:
-        return " + ".join(_grouped_number(t.value, d.precision) for t in d.gradient(i).terms)
-    terms = d.gradient(i, [*range(MOST_TERMS - 2), users - 1]).terms
-    shown = [_grouped_number(t.value, d.precision) for t in terms]
-    return " + ".join([*shown[:-1], f"... ({users - MOST_TERMS + 1:,} more)", shown[-1]])
-
-
-def _grouped_number(value: float, precision: int) -> str:
-    text = short(value, precision)
-    return f"({text})" if text.startswith("-") else text
+    return [put_numbers(d, t) for t in gradient_templates(d, i, start, stop, D)]
 
 
 def pick(sizes: Sequence[int], limit: int) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]], int]:
@@ -130,14 +207,13 @@ def forward_pass(d: Derivation, limit: int) -> list[Line]:
 
 
 def backward_pass(d: Derivation, limit: int, D: str = "d") -> list[Line]:
-    order, unreached, out = d.order, d.unreached, d.labels[d.output]
+    order, unreached = d.order, d.unreached
     sizes = [line_count(d, i) for i in order] + [1] * len(unreached)
 
     def make(k: int, start: int, stop: int) -> list[Line]:
         if k < len(order):
             return gradient_lines(d, order[k], start, stop, D)
-        v = d.labels[unreached[k - len(order)]]
-        return [_equation(f"{D}{out}/{D}{v}", [("0", "value")], f"{v} does not feed {out}")]
+        return [put_numbers(d, unreached_template(d, unreached[k - len(order)], D))]
 
     return _pass(*pick(sizes, limit), make)
 
