@@ -25,15 +25,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import wasmcache
 from .errors import GradcliError, InputError
 from .interrupts import interruptible, shielded
 from .output import write_atomic
-
-if TYPE_CHECKING:
-    from .views.dot import Picture  # or draw_dot's graphviz.Digraph, which has the same parts
 
 FORMATS = ("svg", "png", "pdf", "dot")
 MAX_NODES = 4000
@@ -50,6 +47,22 @@ INSTALL = (
 )
 PNG_DPI = 144  # 1.5x Graphviz's 96: sharp in slides and READMEs
 SMALLER = "write the DOT source instead (--format dot) or draw a smaller program"
+
+
+class Picture(Protocol):
+    """What is drawn: a DOT digraph with its DOT `source`, its default attributes and a `copy()`
+    (`views.dot.Picture`, or the `graphviz.Digraph` that `draw_dot` hands out)."""
+
+    graph_attr: dict
+    node_attr: dict
+    edge_attr: dict
+
+    @property
+    def source(self) -> str:
+        """The DOT text."""
+
+    def copy(self) -> Picture:
+        """An independent copy, whose attributes can be changed."""
 
 
 class RenderError(GradcliError):

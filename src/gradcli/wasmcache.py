@@ -8,7 +8,7 @@ native code that runs in this process, so it is loaded only when every check pas
 * the folder and the file pass `cache`'s checks (real, owned by the user, writable by no one else);
 * the file starts with this format's header, whose stamp names everything the code depends on:
   the WebAssembly module (its SHA-256), the wasmtime build (its native library's size and time),
-  gradcli's version, the engine's settings and the platform;
+  the engine's settings (as gradcli configures it) and the platform;
 * the compiled code has the length and SHA-256 its header records (a damaged file is not loaded);
 * and wasmtime accepts it for this engine (it checks its own version and settings too).
 
@@ -24,7 +24,7 @@ import os
 import platform
 import sys
 
-from . import __version__, cache
+from . import cache
 
 NAME = "graphviz-wasm.bin"
 MAGIC = b"gradcli compiled WebAssembly 1\n"
@@ -97,7 +97,6 @@ def _stamp(wasm: bytes, settings: str) -> bytes:
     parts = [
         hashlib.sha256(wasm).hexdigest(),
         f"wasmtime {build}",
-        f"gradcli {__version__}",
         settings,
         f"{sys.platform} {platform.machine()}",
     ]
