@@ -4,8 +4,8 @@
     python benchmarks/run.py --install    # first pip-install the missing peers (micrograd, torch)
     python benchmarks/run.py --quick      # small sizes: checks that everything runs, not the targets
 
-Targets: 1 engine (bench_engine), 2 Value API (bench_value), 3 from text (bench_text), 4 start-up
-and 5 many steps (bench_cli), 6 train (bench_train), 7 batch and plot (bench_batch; `--big` adds
+Targets: 1 engine (bench_engine), 2 Value API (bench_value), 3 from text (bench_text), 4 first picture
+and start-up, 5 many steps (bench_cli), 6 train (bench_train), 7 batch and plot (bench_batch; `--big` adds
 the 10,000,000-row file). A peer that is not installed is skipped with a
 note. Figures are medians; ratios are peer / gradcli, so "12x" means gradcli is 12 times faster.
 """
