@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import gradcli_command, installed, median_time, row
+from common import compile_installed, gradcli_command, installed, median_time, row
 
 NEURON = "o = tanh(x1*w1 + x2*w2 + b)"
 COLUMNS = ("x1", "x2", "w1", "w2", "b")
@@ -146,6 +146,7 @@ def big(folder: Path) -> list[dict]:
 
 def plot_startup(runs: int) -> list[dict]:
     """`plot` of 400 points against `eval "a*b"`, run in turn, each in a fresh process."""
+    compile_installed()
     eval_ = gradcli_command() + ["eval", "a*b", "--a", "2", "--b", "3", "--format", "json"]
     with tempfile.TemporaryDirectory() as folder:
         variants = {

@@ -4,8 +4,8 @@
     python benchmarks/run.py --install    # first pip-install the missing peers (micrograd, torch)
     python benchmarks/run.py --quick      # small sizes: checks that everything runs, not the targets
 
-Targets: 1 engine (bench_engine), 2 Value API (bench_value), 3 from text (bench_text), 4 start-up
-and 5 many steps (bench_cli), 6 train (bench_train), 7 batch and plot (bench_batch; `--big` adds
+Targets: 1 engine (bench_engine), 2 Value API (bench_value), 3 from text (bench_text), 4 first picture
+and start-up, 5 many steps (bench_cli), 6 train (bench_train), 7 batch and plot (bench_batch; `--big` adds
 the 10,000,000-row file). A peer that is not installed is skipped with a
 note. Figures are medians; ratios are peer / gradcli, so "12x" means gradcli is 12 times faster.
 """
@@ -114,9 +114,9 @@ def main() -> None:
 
     size, repeat = (2_000, 3) if quick else (100_000, 3)
     rows = bench_engine.main(size, repeat)
-    rows += value_rows(size, repeat)
+    rows += value_rows(2_000 if quick else 50_000, 3 if quick else 7)
     rows += bench_text.main(5_000 if quick else 250_000, 1 if quick else 3)
-    rows += bench_cli.main(10 if quick else 40, 2_000 if quick else 100_000, 1 if quick else 3)
+    rows += bench_cli.main(3 if quick else 20, 2_000 if quick else 100_000, 1 if quick else 3)
     rows += train_rows(3 if quick else 100)
     batch = optional("bench_batch")
     if batch is not None:

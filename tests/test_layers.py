@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "gradcli"
 
 #: The layers, lowest first (docs/architecture.md). A module may import its own layer and those below.
 LAYERS = {
-    "base": ["ops", "errors", "suggest", "fmt", "collector", "interrupts", "cache", "output", "source"],
+    "base": ["ops", "errors", "suggest", "fmt", "collector", "interrupts", "cache", "output", "source",
+             "jsonnumbers", "raster", "wasmcache"],
     "core": ["graph", "parser", "autodiff", "symbolic", "value", "nn", "engine"],
     "models": [
         "program", "descent", "derivation", "gradcheck", "torchcheck", "datasets", "training", "batch",

@@ -1,8 +1,10 @@
-"""The parser's fast lexer gives the same graphs and the same errors as Lark's own lexer.
+"""The parser's fast paths give the same graphs and the same errors as Lark's own parser.
 
-`parse` feeds Lark's LALR parser from one compiled regex (`parser._Lexer`) instead of Lark's
-standard lexer. Here the same grammar and builder run with Lark's standard lexer as the reference,
-on tricky inputs and on random text.
+`parse` lexes with one compiled regex (`parser._Lexer`) instead of Lark's standard lexer, and
+runs Lark's parse table with its own loop (`parser._Driver`), falling back to Lark's parser for
+a syntax error. Here the same grammar and builder run with Lark's standard lexer and Lark's own
+loop as the reference (`plain`), and with gradcli's lexer and Lark's loop (`lark_loop`, the
+fallback), on tricky inputs and on random text.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ def plain():
     builder = _Builder()
     lark = Lark(grammar_text(), parser="lalr", transformer=builder)
     return lambda text: _parse(text, lark, builder)
+
+
+@pytest.fixture(scope="module")
+def lark_loop():
+    """parse() through gradcli's lexer and Lark's own LALR loop: the path a syntax error takes."""
+    return lambda text: _parse(text, *parser._parser())
 
 
 def outcome(parse_function, text: str):
@@ -84,8 +92,19 @@ TRICKY = [
 
 
 @pytest.mark.parametrize("text", TRICKY)
-def test_same_outcome_as_lark_lexer(plain, text):
-    assert outcome(parse, text) == outcome(plain, text)
+def test_same_outcome_as_lark_lexer(plain, lark_loop, text):
+    assert outcome(parse, text) == outcome(plain, text) == outcome(lark_loop, text)
+
+
+def test_the_fast_loop_parses_and_lark_only_reports_syntax_errors(monkeypatch):
+    lark, _ = parser._parser()
+    calls, lark_parse = [], Lark.parse
+    monkeypatch.setattr(Lark, "parse", lambda self, text: calls.append(text) or lark_parse(self, text))
+    parse("x = 0.5\n" + "x = tanh(x*1.0001 + 0.01) - -x**2/3; y = max(x, pi)\n" * 50)
+    assert calls == []
+    with pytest.raises(ParseError, match=r"unexpected '\*'"):
+        parse("x = 1\ny = x + * 2")
+    assert calls == ["x = 1\ny = x + * 2"]
 
 
 def test_tricky_inputs_cover_graphs_and_both_kinds_of_error(plain):
@@ -116,9 +135,20 @@ PIECES += ["/", "**", "^", ";", "\n", "\r\n", " ", "\t", "# c\n", "#", "!", "é"
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=14))
-def test_random_text_same_outcome(plain, pieces):
+def test_random_text_same_outcome(plain, lark_loop, pieces):
     text = "".join(pieces)
-    assert outcome(parse, text) == outcome(plain, text)
+    assert outcome(parse, text) == outcome(plain, text) == outcome(lark_loop, text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(PIECES[:18] + ["**", "/", "-", "sin", "min"]), min_size=1, max_size=12), max_size=30
+    )
+)
+def test_random_programs_of_many_statements_same_graph(plain, lark_loop, statements):
+    text = "\n".join(f"v{k} = " + "".join(pieces) for k, pieces in enumerate(statements))
+    assert outcome(parse, text) == outcome(plain, text) == outcome(lark_loop, text)
 
 
 @pytest.mark.parametrize("text", ["L = (a*b + c)*f", "a + * b", "tanhh(x)", ""])

@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from gradcli import autodiff, program
+from gradcli import autodiff, ops, program
 from gradcli.views.step import checkpoints
 
 SEED = ("L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2")
@@ -48,6 +48,15 @@ def test_seed_update_json_is_exact(gradcli):
     assert data["after"]["value"] == (a * b + c) * f
     assert round(data["after"]["value"], 4) == -8.0721
     assert data["history"] == [-8.0, (a * b + c) * f]
+
+
+def test_json_is_written_as_pythons_json_writes_it(gradcli):
+    """The history, written in chunks of floats at once, reads as json.dumps writes: 1e-05, 1e-07."""
+    r = gradcli("step", "y = x*x", "--x", "0.01", "--lr", "0.1", "--steps", "30", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert min(data["history"]) < 1e-9 and any(1e-5 <= h < 1e-4 for h in data["history"])
+    assert r.stdout == json.dumps(data) + "\n"
 
 
 def test_json_has_exactly_the_spec_keys(gradcli):
@@ -251,18 +260,29 @@ def test_a_variable_that_overflows_is_named(gradcli):
 
 
 def test_ctrl_c_reports_the_last_whole_step_and_exits_130(gradcli, monkeypatch):
-    forward, calls = autodiff.Compiled.forward, [0]
+    """Ctrl-C in the forward pass of step 39, its update already applied: the report is step 38's."""
+    add, calls = ops.OPS["add"], {"count": 0, "at": None}
 
-    def interrupted_forward(self, values):
-        calls[0] += 1
-        if calls[0] == 40:  # the forward pass of step 39: its update is already applied
+    def counted_add(x, y):
+        calls["count"] += 1
+        if calls["count"] == calls["at"]:
             raise KeyboardInterrupt
-        return forward(self, values)
+        return add.forward(x, y)
 
-    monkeypatch.setattr(autodiff.Compiled, "forward", interrupted_forward)
+    monkeypatch.setitem(ops.OPS, "add", add._replace(forward=counted_add))  # the op table the engine compiles
+
+    def adds(steps: int) -> int:
+        calls["count"] = 0
+        step_json(gradcli, *BOWL, "--lr", "0.1", "--steps", str(steps))
+        return calls["count"]
+
+    before, per_step = adds(1), adds(2) - adds(1)  # the program has two additions
+    assert per_step == 2
+    calls["at"] = before + 37 * per_step + 1  # the first addition of step 39's forward pass
+    calls["count"] = 0
     data, stderr = step_json(gradcli, *BOWL, "--lr", "0.1", "--steps", "100", code=130)
     assert stderr == "error: interrupted after step 38 of 100; the report shows that state\n"
-    monkeypatch.setattr(autodiff.Compiled, "forward", forward)
+    calls["at"] = None
     clean, _ = step_json(gradcli, *BOWL, "--lr", "0.1", "--steps", "38")
     assert data == clean
 

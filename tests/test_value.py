@@ -347,6 +347,20 @@ def test_draw_dot_is_the_same_picture_as_the_parsed_program():
     assert draw_dot(L).source == picture.source
 
 
+def test_draw_dot_hands_out_a_graphviz_digraph():
+    """As micrograd's does: a notebook displays it, `.render()` and `.pipe()` are graphviz's own calls."""
+    import graphviz
+
+    x = Value(3.0, label="x")
+    y = x * x + 1
+    y.backward()
+    dot = draw_dot(y)
+    assert isinstance(dot, graphviz.Digraph)
+    attrs = {"graph_attr": dot.graph_attr, "node_attr": dot.node_attr, "edge_attr": dot.edge_attr}
+    assert dot.source == graphviz.Digraph(dot.name, body=dot.body, **attrs).source
+    assert dot.pipe(format="svg", encoding="utf-8").startswith(("<?xml", "<svg"))
+
+
 def test_draw_dot_shows_a_number_as_a_constant_without_a_grad():
     x = Value(3.0, label="x")
     y = x * x + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from array import array
+from operator import itemgetter
 
 from .autodiff import compiled, evaluate, gradients
 from .errors import DomainError, EvalError, InputError, UnknownVariable, listing, shorten
@@ -162,38 +163,63 @@ class Descent:
             self.problem = self._diagnose()
 
     def _advance(self, n: int) -> None:
-        """The hot loop: n steps, or fewer when one fails (then `problem` is set to "")."""
+        """The hot loop: n steps, or fewer when one fails (then `problem` is set to "").
+
+        A step is the engine's backward pass, the update and the engine's forward pass, written out
+        in one loop over the compiled programs (`Compiled.backward` and `Compiled.forward` without
+        their calls and checks): on a graph of a few nodes, those are most of a step's cost. An op
+        that fails, or a result that is not finite, stops it; `_diagnose` then replays that step on
+        the engine's checked path to say why.
+        """
         values, output, lr, moving = self.values, self.output, self.lr, self.moving
-        backward, forward, isfinite = self.program.backward, self.program.forward, math.isfinite
+        forward, backward = self.program.forward_program, self.program.backward_program(output)
+        size, isfinite = len(values), math.isfinite
         history = self.history
         every, kept, due = history.all, history.kept, history.next  # History.append, inline: the hot path
-        trail = self.trail
+        trail, last = self.trail, self.last
+        # The moving values as a tuple, taken in C (a list comprehension is a call of its own).
+        pick = itemgetter(*moving) if len(moving) > 1 else lambda values, i=moving[0]: (values[i],)
+        seed = [0.0] * size
+        seed[output] = 1.0
         done = value = None
         try:
             for step in range(self.steps + 1, self.steps + 1 + n):
+                grads = seed[:]
                 try:
-                    grads = backward(values, output)
+                    for i, a, da, b, db in backward:
+                        g, out = grads[i], values[i]
+                        if b is None:
+                            grads[a] += da(values[a], out) * g
+                            continue
+                        x, y = values[a], values[b]
+                        if da is not None:
+                            grads[a] += da(x, y, out) * g
+                        if db is not None:
+                            grads[b] += db(x, y, out) * g
                     for i in moving:
                         values[i] -= lr * grads[i]
-                    forward(values)
-                except DomainError:
+                    for i, f, a, b in forward:
+                        values[i] = f(values[a]) if b is None else f(values[a], values[b])
+                except (ArithmeticError, ValueError):
                     self.problem = ""
                     return
-                state = [values[i] for i in moving]
-                if not (isfinite(values[output]) and all(map(isfinite, state))):
+                state = pick(values)
+                now = values[output]
+                # A sum is finite only when every term is (though a sum of finite terms may overflow).
+                if not isfinite(now + sum(state)) and not (isfinite(now) and all(map(isfinite, state))):
                     self.problem = ""
                     return
-                self.last = (step, state)
+                last = (step, state)
                 if trail is not None:
-                    trail.append(state)
-                done = step
-                value = values[output]
+                    trail.append(list(state))
+                done, value = step, now
                 if every is not None:
                     every.append(value)
                 elif step == due:
                     kept[step] = value
                     due = next_checkpoint(step)
         finally:
+            self.last = last
             if done is not None:
                 history.steps, history.last, history.next = done, value, due
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -19,6 +20,8 @@ from lark import __version__ as lark_version
 from lark.exceptions import LarkError
 from lark.grammar import Rule
 from lark.lexer import Lexer, TerminalDef
+from lark.parse_tree_builder import ExpandSingleChild
+from lark.parsers.lalr_analysis import Shift
 
 from . import cache
 from .collector import collector_paused
@@ -28,6 +31,7 @@ from .ops import CONSTANTS, FUNCTIONS, OPS
 from .suggest import did_you_mean
 
 _INF = float("inf")
+_END_OF_TEXT = (Token("$END", ""),)  # the token after the last, as Lark's parser ends
 
 
 GRAMMAR = "gradcli.lark"
@@ -74,10 +78,21 @@ class _Lexer(Lexer):
         named = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
         self.regex = re.compile(named + "|(?s:.)")  # the unnamed last resort: any other character
         self.token = _token_maker(frozenset(conf.ignore))
+        # For `tokens`: white space and comments skipped by the match itself, before the token (the
+        # possessive `*+` never gives back what it took, so no text makes the search go quadratic),
+        # and the end of the text matched as an ignored group.
+        skipped = "|".join(t.pattern.to_regexp() for t in terminals if t.name in conf.ignore)
+        self.skipping = re.compile(f"(?:{skipped})*+(?:{named}|(?P<_END>\\Z)|(?s:.))")
+        self.plain_token = _plain_token_maker(frozenset(conf.ignore) | {"_END"})
 
     def lex(self, state, parser_state):
         text = state.text
         return filter(None, map(self.token, self.regex.finditer(text.text, text.start, text.end)))
+
+    def tokens(self, text: str):
+        """Every token of `text`, as `lex` gives them but without line and column; an unexpected
+        character raises `_Driver.Rejected` (Lark's parser then says where)."""
+        return filter(None, map(self.plain_token, self.skipping.finditer(text)))
 
 
 def _token_maker(ignore: frozenset, new=str.__new__):
@@ -96,6 +111,24 @@ def _token_maker(ignore: frozenset, new=str.__new__):
         token = new(Token, value)
         token.type, token.value, token.start_pos, token.end_pos = kind, value, match.start(), match.end()
         token.line = token.column = token.end_line = token.end_column = None
+        return token
+
+    return token
+
+
+def _plain_token_maker(ignore: frozenset, new=str.__new__):
+    """The function from a match of `_Lexer.skipping` to its token: the token's own group, after
+    the white space the match skipped."""
+
+    def token(match):
+        kind = match.lastgroup
+        if kind in ignore:
+            return None
+        if kind is None:
+            raise _Driver.Rejected
+        value = match.group(kind)
+        token = new(Token, value)
+        token.type, token.value, token.start_pos, token.end_pos = kind, value, match.start(kind), match.end()
         return token
 
     return token
@@ -191,6 +224,82 @@ class _Builder(Transformer):
         """A statement has been recorded by assign/bare: nothing to keep on the parser's stack."""
 
     start = lines
+
+
+class _Driver:
+    """Lark's LALR parse table for the grammar, run by one tight loop: the fast path of `parse`.
+
+    Lark builds the table from the grammar and its parser is the reference; this loop reads the
+    same table and calls the same reductions (the builder's methods, Lark's own callbacks for the
+    rules it generates) in the same order, with less work per token than Lark's general loop: the
+    actions are plain lookups by the terminal's name, a rule that only passes its one child on
+    (`?sum: product`) costs no call, and nothing is kept for error recovery. On a token the table
+    has no action for, it gives up (`Rejected`) and `_parse` runs Lark's own parser on the text,
+    whose error is the one reported: the two paths fail alike by construction.
+    """
+
+    class Rejected(Exception):
+        """The text has a syntax error: Lark's parser says which."""
+
+    def __init__(self, lark: Lark):
+        parser = lark.parser.parser.parser  # Lark's LALR loop: its table, and its callbacks per rule
+        table, callbacks = parser.parse_table, parser.callbacks
+        if any(isinstance(key, str) for key in callbacks):  # callbacks on terminals: none in this grammar
+            raise ValueError("the grammar has terminal callbacks")
+        self.start, self.end = table.start_states["start"], table.end_states["start"]
+        #: state -> {symbol: the next state (a shift, or the goto of a rule's nonterminal), or a reduction
+        #: (size, callback or None when the rule passes its one child on, the rule's nonterminal)}
+        #: The end of the text reduces to the start symbol and stops there: no action shifts it, and the
+        #: state where the program is complete has none for it (`run` stops on the missing action).
+        self.actions = {
+            state: {
+                symbol: self._action(kind, arg, callbacks)
+                for symbol, (kind, arg) in row.items()
+                if symbol != "$END" or (kind is not Shift and state != self.end)
+            }
+            for state, row in table.states.items()
+        }
+        lexer = lark.lexer_conf
+        self.lexer = _Lexer(lexer) if lexer.lexer_type is _Lexer else None
+        if self.lexer is None:
+            raise ValueError("the parser does not use gradcli's lexer")
+
+    @staticmethod
+    def _action(kind, arg, callbacks):
+        if kind is Shift:
+            return arg
+        size, callback = len(arg.expansion), callbacks[arg]
+        passes_child_on = size == 1 and isinstance(callback, ExpandSingleChild)
+        return (size, None if passes_child_on else callback, arg.origin.name)
+
+    def run(self, text: str) -> None:
+        """Parse `text`, the builder's methods building its nodes; `Rejected` on a syntax error."""
+        actions, rejected = self.actions, self.Rejected
+        states, values = [self.start], []
+        push_state, push_value = states.append, values.append
+        for token in chain(self.lexer.tokens(text), _END_OF_TEXT):
+            kind = token.type
+            while True:
+                action = actions[states[-1]].get(kind)
+                if action.__class__ is int:
+                    push_state(action)
+                    push_value(token)
+                    break
+                if action is None:
+                    if kind == "$END" and states[-1] == self.end:  # the whole text is a program
+                        return
+                    raise rejected
+                size, callback, origin = action
+                if callback is None:
+                    states[-1] = actions[states[-2]][origin]
+                    continue
+                if size:
+                    children = values[-size:]
+                    del values[-size:], states[-size:]
+                else:
+                    children = []
+                push_value(callback(children))
+                push_state(actions[states[-1]][origin])
 
 
 @lru_cache(maxsize=1)
@@ -367,14 +476,30 @@ def _unexpected_character(text: str, offset: int) -> str:
 
 def parse(text: str) -> Graph:
     """Parse a program and link its statements into a Graph (raises ParseError/InputError)."""
-    return _parse(text, *_parser())
+    lark, builder = _parser()
+    return _parse(text, lark, builder, _driver(lark))
 
 
-def _parse(text: str, lark: Lark, builder: _Builder) -> Graph:
+@lru_cache(maxsize=1)
+def _driver(lark: Lark) -> _Driver:
+    """The fast loop over `lark`'s table (made again when the parser is)."""
+    return _Driver(lark)
+
+
+def _parse(text: str, lark: Lark, builder: _Builder, driver: _Driver | None = None) -> Graph:
+    """Parse with `driver` (Lark's table, gradcli's loop) when given, else with Lark's own parser,
+    which also says what a syntax error is."""
     builder.reset(text)
     with collector_paused():  # millions of new objects, no cycles: collections would only rescan them
         try:
-            lark.parse(text)
+            if driver is None:
+                lark.parse(text)
+            else:
+                try:
+                    driver.run(text)
+                except _Driver.Rejected:
+                    builder.reset(text)
+                    lark.parse(text)  # raises the syntax error (or, should the two ever differ, parses)
         except UnexpectedInput as err:
             raise _syntax_error(text, err) from None
         finally:

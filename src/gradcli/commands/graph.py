@@ -42,7 +42,7 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
 
     With every variable bound the picture shows data and grad; with none, the bare structure.
     A gradient that is infinite or undefined is drawn as inf or undefined, with a note.
-    SVG and DOT need nothing more than gradcli; PNG and PDF use Graphviz's dot program.
+    Every format works without Graphviz (PDF with the pdf extra); its dot program is used if installed.
 
     HTML is a page to open in a browser, offline: the picture filled in step by step, first the
     forward pass, then the backward pass with explain's line for each gradient (arrow keys or the

@@ -1,11 +1,13 @@
-"""The computation graph as a `graphviz.Digraph`, in the style of micrograd's `draw_dot`, and `draw_dot` itself.
+"""The computation graph as DOT, in the style of micrograd's `draw_dot`, and `draw_dot` itself.
 
 One record per value (`name | data 2.0000 | grad 6.0000`) and a small circle per operation
 feeding its result. Variables, constants, intermediates and the output differ by fill and
 border only: a calm picture for notes and slides. `render.py` turns the picture into SVG, PNG,
 PDF or DOT bytes.
 
-`draw_dot` is micrograd's picture of a Value's graph, drawn with or without Graphviz installed:
+The picture is a `Picture`: the parts of a `graphviz.Digraph` (name, default attributes, body
+lines) and the same DOT source, written here, so that `gradcli graph` never imports the graphviz
+package (a costly import). `draw_dot` hands out a real `graphviz.Digraph` (`views.drawing`):
 
     >>> from gradcli import Value, draw_dot
     >>> x = Value(3.0, label="x")
@@ -16,24 +18,23 @@ PDF or DOT bytes.
     >>> path = dot.render("y", format="svg")    # writes y (the DOT source) and y.svg
 
 With Graphviz's `dot` program installed, graphviz draws it as usual. Without it, gradcli's
-renderer does: SVG comes from the WebAssembly Graphviz that gradcli installs (in a notebook's
-display, `pipe()` and `render()`), DOT is the source, and PNG or PDF raise an error that says
-what to install.
+renderer does (in a notebook's display, `pipe()` and `render()`): SVG from the WebAssembly
+Graphviz that gradcli installs, PNG and PDF from that SVG (see `render`), DOT the source.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-
-import graphviz
+from typing import TYPE_CHECKING
 
 from ..fmt import number
 from ..graph import Graph
-from ..output import write_atomic
-from ..render import check_size, format_of, render, save
+from ..render import check_size, format_of, save
 from ..value import Value, to_graph
+
+if TYPE_CHECKING:
+    from .drawing import Drawing
 
 FONT = "Helvetica"
 INK = "#333333"
@@ -70,6 +71,25 @@ def _attrs(style: dict) -> str:
     return "".join(f" {k}={v}" if PLAIN.fullmatch(v) else f' {k}="{v}"' for k, v in sorted(style.items()))
 
 
+class Picture:
+    """A DOT digraph: `name`, the `graph_attr`, `node_attr` and `edge_attr` defaults, and the
+    `body` lines; its `source` is the text `graphviz.Digraph` writes for the same parts."""
+
+    def __init__(self, name: str, graph_attr: dict, node_attr: dict, edge_attr: dict, body: list | None = None):
+        self.name, self.graph_attr, self.node_attr, self.edge_attr = name, graph_attr, node_attr, edge_attr
+        self.body = [] if body is None else body
+
+    @property
+    def source(self) -> str:
+        defaults = [("graph", self.graph_attr), ("node", self.node_attr), ("edge", self.edge_attr)]
+        head = [f"\t{kind} [{_attrs(attrs)[1:]}]\n" for kind, attrs in defaults if attrs]
+        return "".join([f"digraph {self.name} {{\n", *head, *self.body, "}\n"])
+
+    def copy(self) -> Picture:
+        attrs = (dict(self.graph_attr), dict(self.node_attr), dict(self.edge_attr))
+        return Picture(self.name, *attrs, list(self.body))
+
+
 def _kind(graph: Graph, i: int, output: int) -> str:
     node = graph.nodes[i]
     if i == output:
@@ -88,7 +108,7 @@ def digraph(
     precision: int = 4,
     depends: list | None = None,
     output: int | None = None,
-) -> graphviz.Digraph:
+) -> Picture:
     """The picture of `graph`: names and ops, plus data and grad rows when they are given.
 
     `depends[i]` false shows node i's grad as `—` (a constant has none); `output` is the node
@@ -99,13 +119,12 @@ def digraph(
     layout = {"rankdir": rankdir, "ordering": "in", "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.35"}
     if len(graph) > LARGE:
         layout["nslimit"] = "0.2"
-    dot = graphviz.Digraph(
+    dot = Picture(
         "gradcli",
         graph_attr=layout,
         node_attr={"shape": "record", "fontname": FONT, "fontsize": "11", "color": GREY, "fontcolor": INK},
         edge_attr={"color": "#777777", "arrowsize": "0.6"},
     )
-    # Lines go straight into the body: graphviz's quoting of every attribute is ten times slower.
     styles = {kind: _attrs(style) for kind, style in STYLES.items()}
     op_style = _attrs(OP_STYLE)
     body = dot.body
@@ -126,7 +145,7 @@ def digraph(
     return dot
 
 
-def run_digraph(run, *, rankdir="LR", precision=4) -> graphviz.Digraph:
+def run_digraph(run, *, rankdir="LR", precision=4) -> Picture:
     """The picture of a `program.Run`: every value with its data and its grad d(output)/d(value)
     (`—` where the value depends on no variable or does not feed the output)."""
     graph = run.graph
@@ -168,54 +187,8 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR", *, precision
     depends = [node.op != "const" for node in graph.nodes]  # every value has a grad, a number none
     picture = digraph(graph, values, grads, rankdir=str(rankdir).upper(), precision=precision, depends=depends)
     attrs = {"graph_attr": picture.graph_attr, "node_attr": picture.node_attr, "edge_attr": picture.edge_attr}
+    from .drawing import Drawing  # graphviz is imported only for draw_dot's picture
+
     drawing = Drawing(picture.name, body=picture.body, format=format, **attrs)  # graphviz checks the format
     drawing.values = len(graph)
     return drawing
-
-
-class Drawing(graphviz.Digraph):
-    """A `graphviz.Digraph` that gradcli's renderer draws when Graphviz's `dot` is not installed.
-
-    Without `dot`, `pipe()` (and so a notebook's `_repr_mimebundle_`) and `render()` go through
-    `render.render`, for the `dot` engine with no renderer or formatter of its own; anything
-    else is graphviz's, which needs `dot`. `render()` keeps graphviz's file naming: it calls
-    `_render`, the one place graphviz runs `dot` on a saved file, which is overridden here.
-    """
-
-    values = 0  # how many values the graph has: a picture past render.MAX_NODES is refused
-
-    def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *, engine=None,
-             encoding=None):  # fmt: skip
-        """The picture as bytes, or text given an `encoding` (graphviz's `pipe`)."""
-        options = {"renderer": renderer, "formatter": formatter, "neato_no_op": neato_no_op}
-        if _has_dot() or not self._plain(engine, options):
-            return super().pipe(format, quiet=quiet, engine=engine, encoding=encoding, **options)
-        data = render(self, format or self.format, self.values)
-        return data if encoding is None else data.decode(encoding)
-
-    def _repr_svg_(self) -> str:
-        """The SVG a notebook shows (graphviz's own display goes through `pipe` too)."""
-        return self.pipe(format="svg", encoding="utf-8")
-
-    def _render(self, engine, format, filepath, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,
-                outfile=None, raise_if_result_exists=False, overwrite_filepath=False) -> str:  # fmt: skip
-        """Draw the saved source `filepath` to `outfile` (default `filepath.format`); its path."""
-        options = {"renderer": renderer, "formatter": formatter, "neato_no_op": neato_no_op}
-        if _has_dot() or not self._plain(engine, options):
-            return graphviz.render(
-                engine, format, filepath, quiet=quiet, outfile=outfile,
-                raise_if_result_exists=raise_if_result_exists, overwrite_filepath=overwrite_filepath, **options,
-            )  # fmt: skip
-        target = os.fspath(outfile) if outfile is not None else f"{os.fspath(filepath)}.{format}"
-        if raise_if_result_exists and os.path.exists(target):
-            raise graphviz.FileExistsError(f"output file exists: {target!r}")
-        write_atomic(target, render(self, format, self.values))
-        return target
-
-    def _plain(self, engine, options: dict) -> bool:
-        """Drawn by the `dot` engine with no renderer or formatter of its own: what gradcli's renderer draws."""
-        return (engine or self.engine) == "dot" and not any(options.values())
-
-
-def _has_dot() -> bool:
-    return shutil.which("dot") is not None

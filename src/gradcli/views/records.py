@@ -9,9 +9,12 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import asdict
+from itertools import chain, repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ..fmt import finite
+from ..jsonnumbers import joined, texts
 from ..program import Run
 from .explain import forward_line, gradient_lines, pick, plain
 
@@ -40,18 +43,36 @@ def eval_record(run: Run) -> dict:
 def eval_json(run: Run, chunk: int = 10_000) -> Iterator[str]:
     """The same record as JSON text, in pieces: no dict per node, so a million nodes stay cheap.
 
-    Floats are written with repr, as json does; names are identifiers or null.
+    Floats are written as json writes them (`jsonnumbers`); names are identifiers or null. Each
+    piece is made by C-level loops (`map` over the nodes' fields, interleaved with the fixed text
+    between them and joined), with no Python call per node.
     """
     head = json.dumps(_eval_head(run), allow_nan=False)
     yield head[:-1] + ', "nodes": ['
-    nodes, values, grad = run.graph.nodes, run.values, run.grad
+    nodes, values, grads = run.graph.nodes, run.values, run.grads
+    depends, feeds = run.graph.compiled.depends, run.feeds
     for start in range(0, len(nodes), chunk):
-        yield ", ".join(
-            f'{{"id": {i}, "name": {_name(node.name)}, "op": "{node.op}", "inputs": [{", ".join(map(str, node.args))}],'
-            f' "value": {_number(values[i])}, "grad": {_number(grad(i))}}}'
-            for i, node in enumerate(nodes[start : start + chunk], start)
-        ) + (", " if start + chunk < len(nodes) else "")
+        stop = min(start + chunk, len(nodes))
+        part = nodes[start:stop]
+        names = list(map(_NAME_OF, part))
+        shown = {name: _name(name) for name in set(names)}
+        shown_grads = [
+            g if d and f else None for g, d, f in zip(grads[start:stop], depends[start:stop], feeds[start:stop])
+        ]
+        fields = (
+            map(str, range(start, stop)), map(shown.__getitem__, names), map(_OP_OF, part),
+            map(repr, map(list, map(_ARGS_OF, part))), texts(values[start:stop]), texts(shown_grads),
+        )  # fmt: skip
+        pieces = chain.from_iterable(zip(*(item for pair in zip(_NODE, fields) for item in pair), repeat(_END)))
+        text = "".join(pieces)  # each node ends in "}, ": the last one's comma is cut
+        yield text if stop < len(nodes) else text[:-2]
     yield "]}\n"
+
+
+#: The text before each field of a node, and after the last: every piece repeated once per node.
+_NODE = [repeat(text) for text in ('{"id": ', ', "name": ', ', "op": "', '", "inputs": ', ', "value": ', ', "grad": ')]
+_END = "}, "
+_NAME_OF, _OP_OF, _ARGS_OF = attrgetter("name"), attrgetter("op"), attrgetter("args")
 
 
 def _name(name: str | None) -> str:
@@ -64,13 +85,18 @@ def _number(value: float | None) -> str:
 
 
 def _eval_head(run: Run) -> dict:
-    graph, labels = run.graph, run.graph.labels()
-    named = [i for i in run.listed() if graph.nodes[i].name is not None and labels[i] == graph.nodes[i].name]
+    """The record's summary: the values and grads of the variables and of each name's latest
+    assignment (the nodes whose label is their name), in the order tables list them."""
+    graph, nodes, output = run.graph, run.graph.nodes, run.output
+    latest = set({**graph.variables, **graph.named}.values())
+    head = [i for i in graph.variables.values() if i != output]
+    rest = sorted(i for i in graph.named.values() if i != output and nodes[i].op not in ("var", "const"))
+    named = [i for i in [*head, *rest, output] if i in latest]  # as run.listed() orders them
     head = {
-        "output": graph.nodes[run.output].name,
-        "value": run.values[run.output],
-        "values": {labels[i]: run.values[i] for i in named},
-        "grads": {labels[i]: finite(run.grad(i)) for i in named},
+        "output": nodes[output].name,
+        "value": run.values[output],
+        "values": {nodes[i].name: run.values[i] for i in named},
+        "grads": {nodes[i].name: finite(run.grad(i)) for i in named},
         "variables": list(graph.variables),
     }
     return head | ({"notes": notes_record(run)} if run.notes else {})
@@ -97,7 +123,7 @@ def step_json(d: Descent, chunk: int = 10_000) -> Iterator[str]:
     yield json.dumps(head, allow_nan=False)[:-1] + ', "history": ['
     history = d.history.all
     for first in range(0, len(history), chunk):
-        yield (", " if first else "") + ", ".join(map(repr, history[first : first + chunk]))
+        yield (", " if first else "") + joined(history[first : first + chunk].tolist())
     yield "]" + (f', "notes": {json.dumps(notes_record(start))}' if start.notes else "") + "}\n"
 
 
