@@ -50,13 +50,17 @@ class Special:
     masks: tuple[str, ...] = ()  # regexes of what varies, replaced alike in the shown and the real output
     interrupt_after_cpu: float | None = None  # send Ctrl-C (SIGINT) once gradcli has used this much CPU time (s)
     hide_dot: bool = False  # run with Graphviz's dot hidden from PATH (the example shows a machine without it)
+    hide_modules: tuple[str, ...] = ()  # Python packages made unimportable (the example shows a machine without them)
     needs: tuple[str, ...] = ()  # programs the example runs besides gradcli; without one it is skipped, saying so
     slow: bool = False
 
 
 SPECIAL: dict[str, Special] = {
-    'gradcli graph "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --out seed.png': Special(
-        "shows the error of a machine without Graphviz: run with dot hidden from PATH; compared exactly", hide_dot=True
+    'gradcli graph "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --out seed.pdf': Special(
+        "shows the error of a machine without Graphviz and without the pdf extra: run with dot hidden from PATH"
+        " and svglib unimportable; compared exactly",
+        hide_dot=True,
+        hide_modules=("svglib",),
     ),
     "gradcli eval ": Special(
         "eval --data ends with the time it took and its rate: those are masked, the rest compared exactly",
@@ -166,6 +170,12 @@ def environment(folder: Path, special: Special | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADCLI_")}
     scripts = str(Path(sys.executable).parent)  # gradcli's console script, beside the Python that runs the tests
     env["PATH"] = scripts + os.pathsep + env.get("PATH", "")
+    if special and special.hide_modules:
+        hidden = folder.parent / "hidden-modules"
+        for name in special.hide_modules:
+            (hidden / name).mkdir(parents=True, exist_ok=True)
+            (hidden / name / "__init__.py").write_text(f"raise ImportError('{name} is hidden by the README test')\n")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hidden), env.get("PYTHONPATH")]))
     if special and special.hide_dot:
         env["PATH"] = scripts + os.pathsep + path_without_dot(folder.parent)
     env |= {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb", "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
@@ -183,7 +193,7 @@ def plain_arguments(example: Example) -> list[str] | None:
     special = example.special
     if (
         special
-        and (special.interrupt_after_cpu is not None or special.hide_dot)
+        and (special.interrupt_after_cpu is not None or special.hide_dot or special.hide_modules)
         or re.search(r"[$`\\]", example.command)
     ):
         return None
