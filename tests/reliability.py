@@ -26,6 +26,8 @@ RESULT_EXITS = {"check": 1, "audit": 1}
 QUICK = {"train": ["--steps", "2", "--hidden", "2"], "audit": ["--examples", "3"]}
 #: Commands that sample a program over a range (--NAME LO:HI): a failing sample is a gap, not an error.
 SAMPLING = {"plot"}
+#: Commands that work on a program with unbound variables: graph draws the bare structure, diff writes formulas.
+SYMBOLIC = {"graph", "diff"}
 #: Commands whose input is a file but not a program: the option that names it (None: the argument).
 INPUT_OPTIONS = {"train": "--data", "audit": None}
 #: What such a command runs on when a test gives it no input (train makes its own data).
