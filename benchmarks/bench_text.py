@@ -39,9 +39,11 @@ def run_once(path: Path) -> tuple[float, float]:
 
 def stages(path: Path) -> dict[str, float]:
     """Seconds per stage of what `eval -f --format json` does, timed in this process."""
-    from gradcli.engine import collector_paused, compiled
+    from gradcli.autodiff import compiled
+    from gradcli.collector import collector_paused
     from gradcli.parser import _link, _parser
-    from gradcli.program import Run, bind, read_source
+    from gradcli.program import Run, bind
+    from gradcli.source import read_source
     from gradcli.views.records import eval_json
 
     clock, split = time.perf_counter(), {}

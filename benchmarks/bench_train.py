@@ -16,7 +16,8 @@ import random
 import sys
 import time
 
-from gradcli.train import load_data, train
+from gradcli.datasets import load_data
+from gradcli.training import train
 
 sys.setrecursionlimit(100_000)
 

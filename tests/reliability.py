@@ -1,4 +1,4 @@
-"""Shared by the tests/test_reliability_*.py suites (issue 7): the commands, and what a clean answer is.
+"""Shared by the tests/test_reliability_*.py suites: the commands, and what a clean answer is.
 
 A clean answer exits 0, 1 or 2 (130 for Ctrl-C), never shows a traceback or an internal error,
 and a non-zero exit says `error: ...` on stderr. The one exception: `check` exits 1 with its

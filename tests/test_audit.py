@@ -17,13 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import run_cli
 from gradcli import Value
 from gradcli.audit import FAIL, UNSUPPORTED, audit, child
 from gradcli.audit.battery import OK, operator_checks
 from gradcli.audit.cases import Program
 from gradcli.audit.randomized import fair, programs
 from gradcli.audit.runner import build
+from helpers import run_cli
 
 CASES = Path(__file__).parent / "audit_cases"
 MICROGRAD_SUPPORTS = ["a + b", "a + 2", "2 + a", "a - b", "a - 2", "2 - a", "a * b", "a * 2", "2 * a"]

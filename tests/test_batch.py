@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gradcli.autodiff import evaluate as scalar_evaluate
+from gradcli.autodiff import gradients
 from gradcli.batch import Batch, evaluate
-from gradcli.engine import evaluate as scalar_evaluate
-from gradcli.engine import gradients
 from gradcli.errors import DomainError, InputError, UnboundVariable
 from gradcli.ops import OPS, array_ops
 from gradcli.parser import parse
@@ -182,6 +182,7 @@ def test_gradients_agree_with_central_differences():
         assert out[f"dout/d{name}"] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-7)
 
 
+@pytest.mark.slow
 def test_the_neuron_agrees_with_pytorch_batched_autograd():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(11)

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

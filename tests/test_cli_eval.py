@@ -303,6 +303,7 @@ def test_a_long_program_table_is_limited_by_default(gradcli):
         "x = 1\n" + "x = x*1.0001 + 0.01\n" * 30_000,  # more nodes than one streamed piece
     ],
 )
+@pytest.mark.slow
 def test_streamed_json_is_exactly_the_record(program):
     from gradcli.parser import parse
     from gradcli.program import Run, bind

@@ -8,7 +8,7 @@ import builtins
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 
 pytest.importorskip("pyarrow")
 dd = pytest.importorskip("dask.dataframe")
@@ -32,6 +32,7 @@ def rows_file(tmp_path, n: int = 3000):
     return path
 
 
+@pytest.mark.slow
 def test_two_worker_processes_give_every_number_of_the_single_process_run(tmp_path, monkeypatch, scheduler):
     monkeypatch.setattr("gradcli.batchjob.DASK_BLOCK", 20_000)  # several partitions
     data = rows_file(tmp_path)
@@ -80,6 +81,7 @@ def test_dask_needs_out(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_without_dask_the_error_names_the_extra(tmp_path, monkeypatch):
     real = builtins.__import__
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradcli.engine import evaluate
+from gradcli.autodiff import evaluate
 from gradcli.errors import DomainError
 from gradcli.ops import OPS
 from gradcli.symbolic import templates

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gradcli.engine import evaluate, gradients
+from gradcli.autodiff import evaluate, gradients
 from gradcli.parser import parse
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 sympy = pytest.importorskip("sympy")
 
-from gradcli.engine import evaluate  # noqa: E402
+from gradcli.autodiff import evaluate  # noqa: E402
 from gradcli.errors import DomainError  # noqa: E402
 from gradcli.formulas import differentiate  # noqa: E402
 from gradcli.gradcheck import kink  # noqa: E402

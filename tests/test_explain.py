@@ -9,7 +9,8 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from gradcli.derivation import derive, fill, short
+from gradcli.derivation import derive, fill
+from gradcli.fmt import short
 from gradcli.ops import OPS
 from gradcli.parser import parse
 from gradcli.program import Run
@@ -276,6 +277,7 @@ def test_terminal_detected_by_the_command(gradcli):
 # ---- bounded, iterative, consistent with the engine ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_ten_thousand_statements_stay_bounded(gradcli, tmp_path):
     source = tmp_path / "chain.grad"
     source.write_text("x0 = 1\n" + "\n".join(f"x{i} = x{i - 1}*w + 1" for i in range(1, 10_000)))
@@ -364,6 +366,7 @@ def test_limit_keeps_the_first_and_last_lines(gradcli):
     assert explain(gradcli, *SEED, "--limit", "0").stdout == SEED_TEXT
 
 
+@pytest.mark.slow
 def test_explain_builds_only_the_lines_it_shows(gradcli, monkeypatch, tmp_path):
     """A 20,000-node sum in which every variable has 200 uses: 200 lines shown, about as many made."""
     from gradcli.derivation import Derivation

@@ -8,13 +8,12 @@ import sys
 
 import pytest
 
-from conftest import needs_dot
 from gradcli import render
 from gradcli.graph import Graph, Node
 from gradcli.parser import parse
 from gradcli.program import Run, bind
-from gradcli.render import save_graph
-from gradcli.views.dot import digraph
+from gradcli.views.dot import digraph, save_graph
+from helpers import needs_dot
 
 SEED = ("L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2")
 
@@ -150,6 +149,7 @@ def test_record_label_characters_are_escaped():
 
 
 @needs_wasm
+@pytest.mark.slow
 def test_svg_without_dot_on_path_uses_webassembly_graphviz(gradcli, tmp_path):
     out = tmp_path / "seed.svg"
     r = gradcli("graph", *SEED, "--out", str(out), env=NO_DOT)

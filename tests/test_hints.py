@@ -1,4 +1,4 @@
-"""Hints that lead somewhere (issue 11): every "did you mean" and every "bind with" names a thing
+"""Hints that lead somewhere: every "did you mean" and every "bind with" names a thing
 that works when typed, and no message grows with the input.
 
 * A variable named like an option of the command is bound with `--set NAME=VALUE`, and the
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli
 from gradcli.cli import cli
+from helpers import run_cli
 
 # ---- variables named like options, and option typos ----------------------------------------------
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gradcli.engine import evaluate, gradients
+from gradcli.autodiff import evaluate, gradients
 from gradcli.errors import InputError, ParseError
 from gradcli.parser import parse
+from gradcli.program import parse_number
 
 
 def value(program: str, **bindings: float) -> float:
@@ -211,19 +214,7 @@ def test_long_line_context_keeps_the_caret_under_the_error():
 
 
 # ---- size and depth: nothing recurses over the graph -------------------------------------------
-
-
-def test_hundred_thousand_statement_chain():
-    program = "x = 1\n" + "x = x*1.0001 + 0.01\n" * 100_000
-    graph = parse(program)
-    values = evaluate(graph, graph.defaults())
-    g = gradients(graph, values)
-    expected, slope = 1.0, 1.0
-    for _ in range(100_000):
-        expected = expected * 1.0001 + 0.01
-        slope *= 1.0001
-    assert values[graph.output] == pytest.approx(expected, rel=1e-12)
-    assert g[graph.variables["x"]] == pytest.approx(slope, rel=1e-12)
+# (a 100,000-statement program is tested through the command line, in test_reliability_size.py)
 
 
 def test_twenty_thousand_deep_parentheses():
@@ -242,6 +233,7 @@ def test_twenty_thousand_deep_unary_and_function_nesting():
     assert math.isfinite(gradients(graph, values)[graph.variables["x"]])
 
 
+@pytest.mark.slow
 def test_hundred_thousand_term_sum():
     n = 100_000
     program = " + ".join(f"a{i}*b{i}" for i in range(n // 2))
@@ -251,3 +243,25 @@ def test_hundred_thousand_term_sum():
     g = gradients(graph, values)
     assert g[graph.variables["a0"]] == bindings["b0"]
     assert g[graph.variables[f"b{n // 2 - 1}"]] == bindings[f"a{n // 2 - 1}"]
+
+
+# ---- a binding's value is a number as the program writes one ---------------------------------
+
+
+@given(
+    st.sampled_from(["", "-", "+"]),
+    st.text(alphabet="0123456789.eE_", min_size=1, max_size=3),
+    st.text(alphabet="0123456789.eE_+-\u0663", max_size=5),
+)
+def test_a_binding_is_read_as_the_program_reads_a_number(sign, head, tail):
+    """`--x TEXT` takes exactly the numbers that `x = TEXT` assigns (both read the grammar's NUMBER)."""
+    text = sign + head + tail
+    try:
+        value = parse_number(text, "--x")
+    except InputError:
+        value = None
+    try:
+        assigned = parse(f"x = {text}").defaults().get("x")
+    except InputError:
+        assigned = None
+    assert value == assigned, text

@@ -195,6 +195,7 @@ def test_a_user_defined_op_is_honoured_by_backward(cls):
     assert (h._op, h._prev) == ("myop", {x, y})
 
 
+@pytest.mark.slow
 def test_user_defined_ops_at_any_depth_and_in_the_picture():
     x0 = x = Value(1.0)
     for _ in range(20_000):  # micrograd's recursive pass stops near 1,000

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from gradcli.engine import evaluate, gradients
+from gradcli.autodiff import evaluate, gradients
 from gradcli.ops import OPS
 from gradcli.parser import parse
 
@@ -137,7 +137,7 @@ def test_diamond_and_reused_intermediate():
 
 def test_array_table_agrees_with_float_table():
     np = pytest.importorskip("numpy")
-    from gradcli.engine import Compiled
+    from gradcli.autodiff import Compiled
     from gradcli.ops import array_ops
 
     program = "L = tanh(x*y) + sigmoid(x) + relu(y) + exp(-x*x) + log(1 + y*y) + sqrt(1 + x*x) + abs(x)"

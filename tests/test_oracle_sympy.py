@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 sympy = pytest.importorskip("sympy")
 
-from gradcli.engine import evaluate, gradients  # noqa: E402
+from gradcli.autodiff import evaluate, gradients  # noqa: E402
 from gradcli.errors import DomainError  # noqa: E402
 from gradcli.gradcheck import kink  # noqa: E402
 from gradcli.parser import parse  # noqa: E402
@@ -108,6 +108,7 @@ EXAMPLES = int(os.environ.get("GRADCLI_ORACLE_EXAMPLES", "120"))  # raise for a 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), point, point, point)
+@pytest.mark.slow
 def test_random_programs_match_sympy(program, x, y, z):
     text, expr = program
     graph = parse(text)

@@ -125,7 +125,7 @@ def test_random_text_same_outcome(plain, pieces):
 def test_collector_is_paused_only_while_parsing(monkeypatch, text):
     import gc
 
-    from gradcli.engine import Compiled
+    from gradcli.autodiff import Compiled
 
     seen = []
     _link = parser._link

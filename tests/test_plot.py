@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from conftest import run_cli
 from gradcli.batch import Batch
 from gradcli.descent import Descent
 from gradcli.parser import parse
 from gradcli.sampling import curve, surface
+from helpers import run_cli
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -159,6 +159,7 @@ def test_a_surface_holds_the_gradient_and_the_kink_lines():
         ["y = log(x)", "--x", "-2:-1"],
     ],
 )
+@pytest.mark.slow
 def test_pictures_are_written(tmp_path, args):
     target = tmp_path / "p.png"
     result = run_cli("plot", *args, "--out", str(target))
@@ -218,12 +219,13 @@ def test_step_plot_draws_one_two_or_more_moving_variables(tmp_path, program, bin
 
 
 def test_step_plot_draws_the_path_on_the_contours():
+    from gradcli.sampling import around_descent
     from gradcli.views.plot import descent_figure
 
     graph = parse("L = (x - 3)**2 + 5*(y + 1)**2")
     d = Descent(graph, {"x": 0.0, "y": 0.0}, graph.output, 0.08, list(graph.variables.values()), trail=True)
     d.run(30)
-    ax = descent_figure(d).axes[0]
+    ax = descent_figure(d, around_descent(d)).axes[0]
     line = next(line for line in ax.get_lines() if len(line.get_xdata()) == 31)
     assert line.get_xdata()[0] == 0.0 and line.get_xdata()[-1] == pytest.approx(3.0, abs=0.05)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]

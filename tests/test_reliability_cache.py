@@ -1,4 +1,4 @@
-"""Reliability (issue 12) — nothing gradcli loads can come from another user.
+"""Reliability — nothing gradcli loads can come from another user.
 
 The parse table is JSON, never a pickle: the one shipped beside the grammar, else one built on
 the machine and kept in the user's private cache folder through `gradcli.cache`, which reads a
@@ -159,6 +159,7 @@ def test_the_parser_never_asks_lark_for_its_pickle_cache():
 
 
 @as_root
+@pytest.mark.slow
 def test_attack_a_files_planted_in_a_world_writable_cache_folder(monkeypatch):
     with shared_folder() as shared:
         home = shared / "victim"
@@ -177,6 +178,7 @@ def test_attack_a_files_planted_in_a_world_writable_cache_folder(monkeypatch):
 
 
 @as_root
+@pytest.mark.slow
 def test_attack_b_the_cache_folder_is_a_link_to_a_world_writable_sticky_folder():
     with shared_folder() as shared:
         sticky = shared / "sticky"
@@ -343,6 +345,7 @@ PIECES += [";", "\n", " ", "# c\n", "!", "[", "×", "²", "."]
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=14))
+@pytest.mark.slow
 def test_the_shipped_table_parses_as_a_fresh_build(shipped_and_built, pieces):
     shipped, built = shipped_and_built
     text = "".join(pieces)

@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 4 — files: bad input files are clean errors, output files are atomic.
+"""Reliability, class 4 — files: bad input files are clean errors, output files are atomic.
 
 Input, for every command (a program with `-f FILE`, train's data with `--data FILE`): a missing
 file, a folder, a file that cannot be read (permission denied, or an I/O error), a binary file,
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
-from gradcli.program import MAX_SOURCE_BYTES
+from gradcli.source import MAX_SOURCE_BYTES
+from helpers import run_cli
 from reliability import assert_clean, base, bindings, commands, default_input, takes_program
 from reliability import input_args as given
 
@@ -130,6 +130,7 @@ def gradcli_process(command: str, **options) -> subprocess.CompletedProcess:
 
 
 @every_command
+@pytest.mark.slow
 def test_a_full_disk_behind_standard_output(command):
     with open("/dev/full", "w") as full:
         done = gradcli_process(command, stdout=full)
@@ -137,18 +138,21 @@ def test_a_full_disk_behind_standard_output(command):
 
 
 @every_command
+@pytest.mark.slow
 def test_closed_standard_output_ends_quietly(command):
     done = gradcli_process(command, preexec_fn=lambda: os.close(1))
     assert (done.returncode, done.stderr) == (0, "")
 
 
 @every_command
+@pytest.mark.slow
 def test_an_ascii_only_terminal(command):
     done = gradcli_process(command, stdout=subprocess.PIPE, env=os.environ | {"PYTHONIOENCODING": "ascii"})
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout
 
 
+@pytest.mark.slow
 def test_a_reader_that_goes_away():
     program = "x = 1\n" + "x = x + 1\n" * 20_000
     process = subprocess.Popen(
@@ -163,6 +167,7 @@ def test_a_reader_that_goes_away():
     assert stderr == b""
 
 
+@pytest.mark.slow
 def test_closed_standard_input():
     done = subprocess.run(
         [sys.executable, "-m", "gradcli", "eval", "-"], stdin=subprocess.DEVNULL, capture_output=True, text=True
@@ -192,6 +197,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 @every_writer
+@pytest.mark.slow
 def test_output_is_written_whole_with_the_usual_permissions(argv, tmp_path):
     path = tmp_path / "picture.svg"
     result = run_cli(*argv, str(path))
@@ -205,6 +211,7 @@ def test_output_is_written_whole_with_the_usual_permissions(argv, tmp_path):
 
 
 @every_writer
+@pytest.mark.slow
 def test_replacing_a_file_keeps_its_permissions(argv, tmp_path):
     path = tmp_path / "picture.svg"
     path.write_text("old")
@@ -222,6 +229,7 @@ def test_replacing_a_file_keeps_its_permissions(argv, tmp_path):
         (KeyboardInterrupt(), 130, "interrupted"),
     ],
 )
+@pytest.mark.slow
 def test_a_write_that_fails_midway_leaves_the_old_file(argv, tmp_path, monkeypatch, failure, code, message):
     path = tmp_path / "picture.svg"
     path.write_text("old picture")
@@ -250,6 +258,7 @@ def test_unwritable_output_paths_are_clean_errors(argv, tmp_path, monkeypatch, n
 
 
 @every_writer
+@pytest.mark.slow
 def test_through_a_symbolic_link_the_file_it_names_is_replaced(argv, tmp_path):
     real = tmp_path / "real.svg"
     real.write_text("old")
@@ -261,6 +270,7 @@ def test_through_a_symbolic_link_the_file_it_names_is_replaced(argv, tmp_path):
 
 
 @every_writer
+@pytest.mark.slow
 def test_a_device_is_written_to_not_replaced(argv, tmp_path):
     link = tmp_path / "null.svg"
     link.symlink_to(os.devnull)
@@ -270,6 +280,7 @@ def test_a_device_is_written_to_not_replaced(argv, tmp_path):
 
 
 @every_writer
+@pytest.mark.slow
 def test_a_pipe_is_written_to_not_replaced(argv, tmp_path):
     pipe = tmp_path / "pipe.svg"
     os.mkfifo(pipe)
@@ -329,6 +340,7 @@ def contents(folder: Path) -> dict:
 
 
 @every_writer
+@pytest.mark.slow
 def test_a_dangling_link_into_an_existing_folder_makes_the_file_it_names(argv, tmp_path):
     link = tmp_path / "link.svg"
     link.symlink_to("made.svg")

@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 1 — fuzz: whatever arrives, every command answers cleanly.
+"""Reliability, class 1 — fuzz: whatever arrives, every command answers cleanly.
 
 Every command of the click group (`reliability.commands()`, so a command added later is fuzzed
 too) is fed four kinds of input:
@@ -30,11 +30,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import needs_dot, run_cli
 from gradcli.cli import cli
 from gradcli.errors import GradcliError
 from gradcli.ops import FUNCTIONS, OPS
 from gradcli.parser import parse
+from helpers import needs_dot, run_cli
 from reliability import ADDS, assert_clean, base, commands, default_input, input_args, scratch_folder, takes_program
 
 EXAMPLES = int(os.environ.get("GRADCLI_FUZZ_EXAMPLES", "0"))
@@ -172,6 +172,7 @@ every_command = pytest.mark.parametrize("command", commands())
 @every_command
 @FUZZ
 @given(data=st.data(), text=random_bytes)
+@pytest.mark.slow
 def test_random_bytes(command, data, text):
     run_input(command, text, data.draw(bindings_for(text)), as_file=True)
 
@@ -179,6 +180,7 @@ def test_random_bytes(command, data, text):
 @every_command
 @FUZZ
 @given(data=st.data(), text=token_soup)
+@pytest.mark.slow
 def test_token_soup(command, data, text):
     run_input(command, text, data.draw(bindings_for(text)), as_file=False)
 
@@ -186,6 +188,7 @@ def test_token_soup(command, data, text):
 @every_command
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_valid_input_mutated_by_one_character(command, data):
     valid = programs() if takes_program(command) else VALID_INPUTS[command]
     run_input(command, data.draw(mutated(valid)), [], as_file=False)
@@ -210,6 +213,7 @@ def option_values(param: click.Option):
 @every_command
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_random_option_values(command, data):
     params = cli.get_command(click.Context(cli), command).params
     options = [p for p in params if isinstance(p, click.Option) and p.name not in ("help", "file")]

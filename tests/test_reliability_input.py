@@ -1,4 +1,4 @@
-"""Reliability (issue 12) — hostile input, round two: what the program text and the arguments can do.
+"""Reliability — hostile input, round two: what the program text and the arguments can do.
 
 * No input makes gradcli hang: every hint and message looks at the tokens beside the error or
   at a few characters, never scans back over the text with a backtracking pattern (before, `L =
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from reliability import SAMPLING, SYMBOLIC, assert_clean, base, bindings, program_commands, scratch_folder
 
 # ---- no input makes gradcli hang ------------------------------------------------------------------
@@ -201,6 +201,7 @@ LONG_NAMES = [
         if not ((c in SYMBOLIC or c in SAMPLING) and p == LONG_NAMES[-1])
     ],
 )
+@pytest.mark.slow
 def test_a_long_name_in_the_program_makes_a_short_message(tmp_path, program, command):
     path = tmp_path / "p.grad"
     path.write_text(program)
@@ -236,6 +237,7 @@ def test_a_ten_megabyte_argument_makes_a_short_message(argv):
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.slow
 def test_out_of_memory_while_parsing_is_one_clean_line_and_never_a_hang(tmp_path):
     """With the address space limited, parsing runs out of memory at some point: whichever, the
     one clean line. Before, the lexer was a generator, closed when the failure let go of it; out of

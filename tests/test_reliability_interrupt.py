@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 4 — Ctrl-C: a real `python -m gradcli` process and a real signal.
+"""Reliability, class 4 — Ctrl-C: a real `python -m gradcli` process and a real signal.
 
 The process runs on a pseudo-terminal, so that it draws its progress bar; once the bar shows work
 done, the long run is under way, and the signal is sent: SIGINT (Ctrl-C), SIGTERM (`kill`,
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from reliability import Moments
 
 WAIT = 120  # seconds to wait for the bar or the exit before the test gives up (a hang, not a timing)
@@ -88,6 +88,7 @@ every_signal = pytest.mark.parametrize("signum, said", SIGNALS, ids=[s.name for 
 
 
 @every_signal
+@pytest.mark.slow
 def test_a_signal_during_a_long_descent(tmp_path, signum, said):
     program = "L = (x - 3)**2 + (y + 1)**2"
     argv = ["step", program, "--x", "0", "--y", "0", "--lr", "1e-9", "--steps", "1000000000", "--graph", "after.svg"]
@@ -103,6 +104,7 @@ def test_a_signal_during_a_long_descent(tmp_path, signum, said):
 
 
 @every_signal
+@pytest.mark.slow
 def test_a_signal_during_training(tmp_path, signum, said):
     pytest.importorskip("numpy")
     argv = ["train", "--steps", "1000000", "--hidden", "4", "--plot", "boundary.png"]
@@ -118,12 +120,20 @@ def test_a_signal_during_training(tmp_path, signum, said):
 
 # ---- every moment, deterministically --------------------------------------------------------------
 
-STEP_FILES = ("commands/step.py", "descent.py", "output.py", "render.py", "interrupts.py")
+STEP_FILES = (
+    "commands/step.py",
+    "commands/_toolkit.py",
+    "descent.py",
+    "output.py",
+    "render.py",
+    "interrupts.py",
+)
 BAR = {"TTY_COMPATIBLE": "1", "FORCE_COLOR": "1", "TERM": "xterm"}  # Rich takes the captured streams for terminals
 CHANGE = {1: "L: 9.0000 -> 5.7600  (Δ -3.2400)", 2: "L: 9.0000 -> 3.6864  (Δ -5.3136) after 2 steps"}
 X_AFTER = {1: "{ x | data 0.6000 |", 2: "{ x | data 1.0800 |"}
 
 
+@pytest.mark.slow
 def test_a_signal_at_every_moment_of_step(tmp_path, monkeypatch):
     """Ctrl-C anywhere in `step --steps 2 --graph after.dot`, from the start of the descent to the end."""
     monkeypatch.chdir(tmp_path)

@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 3 — numbers: every failure is one message naming the op and its place.
+"""Reliability, class 3 — numbers: every failure is one message naming the op and its place.
 
 Through every command that takes a program (eval, graph, step, explain, check, and any added
 later): huge literals and non-finite bindings are bad input (exit 2); overflow, division by zero,
@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from reliability import SAMPLING, assert_clean, base, program_commands
 
 every_command = pytest.mark.parametrize("command", program_commands())

@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 5 — security: program text is only parsed, output goes only where told.
+"""Reliability, class 5 — security: program text is only parsed, output goes only where told.
 
 * No code in src/gradcli calls eval, exec, compile or __import__, runs a shell, or unpickles:
   the program text reaches nothing but the grammar (a scan of the syntax trees, checked against
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import gradcli
-from conftest import run_cli
+from helpers import run_cli
 from reliability import assert_clean, base, bindings, commands, default_input, scratch_folder, takes_program
 
 SOURCE = Path(gradcli.__file__).parent

@@ -57,6 +57,7 @@ def start_drawing(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to see processes")
 @every_signal
+@pytest.mark.slow
 def test_a_signal_while_dot_lays_out_stops_the_child_and_leaves_no_file(tmp_path, signum, said):
     process, child, work = start_drawing(tmp_path)
     try:

@@ -1,4 +1,4 @@
-"""Reliability (issue 7), class 2 — size and depth, through the command line (`gradcli eval -f FILE`).
+"""Reliability, class 2 — size and depth, through the command line (`gradcli eval -f FILE`).
 
 Each either works or ends with one clear error; nothing recurses, so depth is limited only by
 memory. Covered here:
@@ -21,12 +21,12 @@ import os
 
 import pytest
 
-from conftest import run_cli
 from gradcli.parser import parse
-from gradcli.program import MAX_SOURCE_BYTES
+from gradcli.source import MAX_SOURCE_BYTES
+from helpers import run_cli
 from reliability import assert_clean, base, bindings, program_commands
 
-slow = pytest.mark.skipif(not os.environ.get("GRADCLI_SLOW_TESTS"), reason="minutes; set GRADCLI_SLOW_TESTS=1")
+when_asked = pytest.mark.skipif(not os.environ.get("GRADCLI_SLOW_TESTS"), reason="minutes; set GRADCLI_SLOW_TESTS=1")
 
 
 def eval_file(tmp_path, text: str, *args: str):
@@ -43,12 +43,19 @@ def record(result) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_hundred_thousand_statements(tmp_path):
     n = 100_000
-    out = record(eval_file(tmp_path, "x = 1\n" + "x = x + 0.5\n" * n))
-    assert out["value"] == 1 + 0.5 * n
-    assert out["grads"]["x"] == 1.0
-    assert len(out["nodes"]) == 2 * n + 1  # the variable, then a constant and an addition per statement
+    out = record(eval_file(tmp_path, "x = 1\n" + "x = x*1.0001 + 0.01\n" * n))
+    expected, slope = 1.0, 1.0
+    for _ in range(n):
+        expected = expected * 1.0001 + 0.01
+        slope *= 1.0001
+    start = out["nodes"][0]  # the variable x (x = 1); "x" in "grads" is the last assignment, the output
+    assert (start["op"], out["grads"]["x"]) == ("var", 1.0)
+    assert out["value"] == pytest.approx(expected, rel=1e-12)
+    assert start["grad"] == pytest.approx(slope, rel=1e-12)
+    assert len(out["nodes"]) == 4 * n + 1  # the variable, then two constants, a product and a sum per statement
 
 
 @pytest.mark.parametrize(
@@ -59,6 +66,7 @@ def test_hundred_thousand_statements(tmp_path):
         ("-", "", 1.0),  # an even number of minus signs
     ],
 )
+@pytest.mark.slow
 def test_twenty_thousand_deep_nesting(tmp_path, opening, closing, value):
     depth = 20_000
     out = record(eval_file(tmp_path, "x = 1\n" + opening * depth + "x" + closing * depth))
@@ -67,6 +75,7 @@ def test_twenty_thousand_deep_nesting(tmp_path, opening, closing, value):
 
 
 @pytest.mark.parametrize("command", [c for c in program_commands() if c != "eval"])
+@pytest.mark.slow
 def test_twenty_thousand_deep_nesting_in_every_command(tmp_path, command):
     """Views walk the graph too: explain, graph, check and step must not recurse (nor go quadratic) either."""
     path = tmp_path / "program.grad"
@@ -84,6 +93,7 @@ def test_the_source_text_of_a_node_is_bounded():
     assert texts[1] == "tanh(x)" and texts[-1].startswith("tanh(tanh(") and texts[-1].endswith("...")
 
 
+@pytest.mark.slow
 def test_hundred_thousand_term_sum(tmp_path):
     terms = 100_000
     names = [f"x{i}" for i in range(100)]
@@ -110,6 +120,7 @@ def test_power_tower_overflow_is_a_clean_error(tmp_path):
     assert "x**x**x**x**x at line 1, column" in result.stderr  # the level that first overflows: 2**65536
 
 
+@pytest.mark.slow
 def test_ten_megabyte_program_file(tmp_path):
     comment = "# " + "a comment that pads the file " * 3 + "\n"
     lines = 10 * 2**20 // len(comment) + 1
@@ -124,7 +135,8 @@ def test_a_file_past_the_read_limit_is_a_clean_error(tmp_path):
     assert "larger than 16 MB" in result.stderr
 
 
-@slow
+@pytest.mark.slow
+@when_asked
 def test_ten_megabytes_of_statements(tmp_path):
     statement = "x = x*1.0001 + 0.01\n"
     n = 10 * 2**20 // len(statement)

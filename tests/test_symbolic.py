@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gradcli.engine import evaluate, gradients
+from gradcli.autodiff import evaluate, gradients
 from gradcli.errors import DomainError
 from gradcli.formulas import differentiate, forward
 from gradcli.parser import parse

@@ -1,4 +1,4 @@
-"""`gradcli train` and `gradcli.train`: data, CSV errors, the batched graph against scalar Values
+"""`gradcli train`, `gradcli.datasets` and `gradcli.training`: data, CSV errors, the batched graph against scalar Values
 and micrograd, accuracy reached, the report, JSON, the plot, the progress bar."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from gradcli import Value
+from gradcli.datasets import circles, load_data, moons, read_csv
 from gradcli.nn import MLP
-from gradcli.train import ALPHA, Network, circles, load_data, moons, read_csv, train
+from gradcli.training import ALPHA, Network, train
 
 SMALL = ("--samples", "40", "--hidden", "8", "--steps", "12")
 
@@ -239,7 +240,7 @@ def test_the_batched_graph_agrees_with_micrograd():
 def test_chunks_give_the_same_loss_and_gradient(monkeypatch):
     data = moons(50, seed=1)
     whole = Network([4], seed=1).loss(data)
-    monkeypatch.setattr("gradcli.train.CHUNK", 7)
+    monkeypatch.setattr("gradcli.training.CHUNK", 7)
     pieces = Network([4], seed=1).loss(data)
     assert pieces[:2] == pytest.approx(whole[:2], rel=1e-12)
     assert pieces[2] == pytest.approx(whole[2], rel=1e-12)
@@ -411,6 +412,7 @@ def test_ctrl_c_in_the_progress_bar_is_covered_too(gradcli, monkeypatch, where):
     assert "final accuracy" in r.stdout
 
 
+@pytest.mark.slow
 def test_plot_writes_a_png_and_says_so(gradcli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("gradcli.views.boundary.GRID", 40)
@@ -422,6 +424,7 @@ def test_plot_writes_a_png_and_says_so(gradcli, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["boundary.png"]
 
 
+@pytest.mark.slow
 def test_plot_as_svg(gradcli, tmp_path, monkeypatch):
     monkeypatch.setattr("gradcli.views.boundary.GRID", 40)
     r = gradcli("train", "--data", "circles", "--samples", "30", "--steps", "3", "--plot", str(tmp_path / "b.svg"))
@@ -439,7 +442,7 @@ def test_progress_bar_on_a_terminal_only(gradcli):
 
 
 def test_a_network_too_large_for_the_machine_is_refused_before_it_is_built(gradcli, monkeypatch):
-    import gradcli.train as training
+    import gradcli.training as training
 
     def never(*args, **kwargs):
         raise AssertionError("the network was built")

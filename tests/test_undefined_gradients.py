@@ -1,4 +1,4 @@
-"""Gradients that are infinite or undefined at the point do not hide the defined ones (issue 11, item 4).
+"""Gradients that are infinite or undefined at the point do not hide the defined ones.
 
 Every value and every defined gradient is shown; an infinite one is `inf`, an undefined one
 (nan) `undefined` (JSON: null, plus `notes` naming the node, the op and why); one `note:` line

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from gradcli import Value, draw_dot
-from gradcli.engine import Compiled, compiled, evaluate, gradients
+from gradcli.autodiff import Compiled, compiled, evaluate, gradients
 from gradcli.parser import parse
 from gradcli.value import RULES, graph_order, to_graph
 from gradcli.views.dot import digraph
@@ -179,6 +179,7 @@ def test_agrees_with_micrograd_on_random_programs(seed):
 # ---- any depth ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_200000_step_chain_differentiates_without_recursion():
     x0 = x = Value(0.5)
     for _ in range(200_000):

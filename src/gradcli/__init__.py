@@ -14,7 +14,7 @@ def __getattr__(name: str):
 
         return Value
     if name == "draw_dot":
-        from .drawing import draw_dot
+        from .views.dot import draw_dot
 
         return draw_dot
     raise AttributeError(f"module 'gradcli' has no attribute {name!r}")

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Compiled
+from .autodiff import Compiled
 from .errors import DomainError, InputError, UnboundVariable
 from .graph import Graph
-from .ops import array_ops
+from .ops import array_ops, kink_side
 from .parser import parse
 from .program import Run, output_node
 
@@ -119,13 +119,10 @@ class Batch:
         nodes, values, ops = self.graph.nodes, chunk.values, self.program.ops
         found = []
         for i, *_ in self.program.backward_program(self.output):
-            kink = ops[nodes[i].op].kink
-            if kink is None:
-                continue
             with np.errstate(all="ignore"):
-                e = kink.side(*(values[a] for a in nodes[i].args))
-            if np.ndim(e):
-                found.append((i, np.asarray(e)))
+                kink = kink_side(nodes[i].op, [values[a] for a in nodes[i].args], ops)
+            if kink is not None and np.ndim(kink[0]):
+                found.append((i, np.asarray(kink[0])))
         return found
 
 

@@ -98,7 +98,7 @@ def plan(graph: Graph, output: int, bindings: dict, given: list[str], columns: l
 
 def run_local(batch: Batch, source, open_sink, strict: bool = False, on_batch=None) -> Summary:
     """Stream `source` (a datafile.Source) through the batch into the sink `open_sink(schema)` makes."""
-    from .datafile import doubles
+    from .datafile import arrow_doubles, doubles
 
     pa = source.pa
     summary, sink = Summary(), None
@@ -110,7 +110,7 @@ def run_local(batch: Batch, source, open_sink, strict: bool = False, on_batch=No
             raise EvalError(f"{source.where(summary.rows + exc.row)}: {exc}") from None
         if rows.first is not None and summary.first is None:
             summary.first = (source.where(summary.rows + rows.first[0]), rows.first[1])
-        arrays = record.columns + [pa.array(rows.columns[n], mask=np.isnan(rows.columns[n])) for n in batch.names]
+        arrays = record.columns + [arrow_doubles(rows.columns[n]) for n in batch.names]
         out = pa.RecordBatch.from_arrays(arrays, names=record.schema.names + batch.names)
         if sink is None:
             sink = open_sink(out.schema)

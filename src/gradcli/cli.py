@@ -1,13 +1,14 @@
-"""The command line: a thin click adapter that wires the stages and turns errors into messages.
+"""The command line: the group of commands, loaded lazily, and every failure turned into one `error:` line.
 
 Each command lives in `gradcli/commands/NAME.py` and is imported only when it runs, so start-up
-stays fast. Program variables are bound with `--NAME VALUE`, `--NAME=VALUE` or `--set NAME=VALUE`.
+stays fast; what the commands share (their options, the program and its bindings, output, progress)
+is `gradcli/commands/_toolkit.py`. Here: the group, its help, click's option errors with gradcli's
+suggestion, and `main`, which maps errors and signals (Ctrl-C, SIGTERM, SIGHUP) to exit codes.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import pkgutil
 import signal
@@ -19,13 +20,10 @@ from pathlib import Path
 import click
 
 from . import __version__, interrupts
-from .errors import BindingError, GradcliError, InputError, Interrupted, shorten
+from .errors import GradcliError, InputError, Interrupted, shorten
 from .suggest import did_you_mean
 
 ORDER = ["eval", "graph", "step", "explain", "diff", "hessian", "check", "train", "audit"]
-
-#: Settings for commands that take a program and its bindings.
-PROGRAM_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": ["-h", "--help"]}
 
 
 class LazyGroup(click.Group):
@@ -113,160 +111,6 @@ def help_command(ctx, name):
         return
     command = group.command.resolve_command(group, [name])[1]
     click.echo(command.get_help(click.Context(command, info_name=name, parent=group)))
-
-
-class ProgramCommand(click.Command):
-    """A command that takes a program and its variable bindings besides its own options.
-
-    Before click parses, the arguments are sorted: the command's own options and their values go
-    to click; everything else (the program and its `--NAME VALUE` bindings) goes, untouched, to
-    the `args` argument. So a program that starts with `-` (`-tanh(x)`) is never read as options
-    unless it is exactly one (`-f`, `-h`), a value such as `-3` or `-f` is never read as an option,
-    and `--help` anywhere shows the help.
-    """
-
-    def option_names(self) -> frozenset[str]:
-        """The NAME of every `--NAME` option: a variable with one of these names is bound with --set."""
-        return frozenset(o[2:] for p in self.get_params(click.Context(self)) for o in p.opts if o.startswith("--"))
-
-    def parse_args(self, ctx, args):
-        takes_value = {
-            o: not p.is_flag and not p.count for p in self.params if isinstance(p, click.Option) for o in p.opts
-        }
-        head = args[: args.index("--")] if "--" in args else args
-        if any(token in ctx.help_option_names for token in head):
-            return super().parse_args(ctx, ["--help"])
-        own, rest, words, flag, i = [], [], [], None, 0  # words: (program or stray word, the flag just before)
-        while i < len(args):
-            token, after, flag = args[i], flag, None
-            option = token if token in takes_value else token.partition("=")[0] if token.startswith("--") else None
-            if token == "--":
-                rest.extend(args[i + 1 :])
-                break
-            if option in takes_value:  # an option with its value (whatever it looks like), or a flag
-                width = 2 if token == option and takes_value[option] else 1
-                own.extend(args[i : i + width])
-                flag = None if takes_value[option] else token
-                i += width
-            elif token.startswith("--") and len(token) > 2:  # a binding: --NAME=VALUE or --NAME VALUE
-                width = 1 if "=" in token else 2
-                rest.extend(args[i : i + width])
-                i += width
-            else:  # the program (`-` for standard input), or a stray word
-                rest.append(token)
-                words.append((token, after))
-                i += 1
-        _check_words(self.name, words)
-        return super().parse_args(ctx, [*own, "--", *rest])
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except BindingError as exc:  # its message names the command's options: fill them in
-            exc.options, exc.command = self.option_names(), self.name
-            raise
-
-
-def _check_words(command: str, words: list[tuple[str, str | None]]) -> None:
-    """A second word besides the program, just after a flag (`--all 3`), means a variable named like the flag."""
-    after_flag = [(word, flag) for word, flag in words if flag is not None]
-    if len(words) > 1 and after_flag:
-        word, flag = after_flag[0]
-        raise InputError(
-            f"{flag} is an option of {command} and takes no value, so {shorten(word)!r} is not its value; "
-            f"to bind a variable named {flag[2:]}, write --set {flag[2:]}={shorten(word)}"
-        )
-
-
-def program_command(name: str):
-    """`@click.command` for a command that takes a program and its bindings."""
-    return click.command(name, cls=ProgramCommand, context_settings=PROGRAM_SETTINGS)
-
-
-def program_options(command):
-    """The program argument, -f FILE and --set, shared by every command that takes a program."""
-    command = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Bind a variable (repeatable).")(
-        command
-    )
-    command = click.option("-f", "--file", type=str, default=None, help="Read the program from FILE ('-' for stdin).")(
-        command
-    )
-    return click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[EXPR] [--NAME VALUE]...")(command)
-
-
-def program_args(args: tuple[str, ...], sets: tuple[str, ...]) -> tuple[str | None, dict[str, str]]:
-    """Split the raw arguments into the program text and the bindings (name -> text)."""
-    expr, given = None, {}
-    i = 0
-    while i < len(args):
-        token = args[i]
-        if token.startswith("--") and len(token) > 2:
-            name, eq, value = token[2:].partition("=")
-            if not name.isidentifier():
-                raise InputError(f"no such option: {shorten(token)}")
-            if not eq:
-                if i + 1 >= len(args):
-                    raise InputError(f"{shorten(token)} needs a value")
-                i += 1
-                value = args[i]
-            given[name] = value
-        elif expr is None:
-            expr = token
-        else:
-            raise InputError(
-                f"unexpected argument {shorten(token)!r}: the program is already given ({shorten(expr)!r}); quote it"
-            )
-        i += 1
-    for item in sets:
-        name, eq, value = item.partition("=")
-        if not eq or not name.strip().isidentifier():
-            raise InputError(f"--set {shorten(item)}: expected NAME=VALUE")
-        given[name.strip()] = value
-    return expr, given
-
-
-def format_option(*choices: str):
-    return click.option(
-        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True, help="Output format."
-    )
-
-
-def precision_option(command):
-    return click.option(
-        "--precision", type=click.IntRange(0, 17), default=4, show_default=True, help="Decimal places shown."
-    )(command)
-
-
-def strict_option(command):
-    return click.option(
-        "--strict",
-        is_flag=True,
-        help="Make a gradient that is infinite or undefined an error (exit 1); with --data, at the first such row.",
-    )(command)
-
-
-def echo_note(text: str) -> None:
-    """`note: TEXT` on stderr, when there is something to say."""
-    if text:
-        click.echo(f"note: {text}", err=True)
-
-
-def stdout_console():
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=False)
-
-
-def echo_json(record: dict) -> None:
-    """One JSON object on stdout, floats at full precision."""
-    click.echo(json.dumps(record, allow_nan=False))
-
-
-def echo_pieces(pieces) -> None:
-    """Text made piece by piece (a large JSON record) on stdout, without joining it first."""
-    for piece in pieces:
-        sys.stdout.write(piece)
-    sys.stdout.flush()
 
 
 def _error(message: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import GradcliError, InputError
+from .source import cell_number
 
 if TYPE_CHECKING:
     import numpy as np
@@ -146,7 +147,7 @@ class Source:
                         return InputError(f"{line}: expected {len(self.columns)} values, got {len(row)}")
                     for k in wanted:
                         cell = row[k].strip()
-                        if cell and _number(cell) is None:
+                        if cell and cell_number(cell) is None:
                             return InputError(f"{line}: {self.columns[k]} is not a number: {cell!r}")
             except (csv.Error, UnicodeDecodeError) as error:
                 return InputError(f"{self._where(reader.line_num)}: not valid CSV: {error}")
@@ -180,11 +181,17 @@ def doubles(column) -> np.ndarray:
     return values
 
 
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
+def arrow_doubles(values: np.ndarray):
+    """A numpy array of floats as a float64 Arrow array, null where NaN: `doubles` the other way round,
+    without `pyarrow.array`, which imports pandas to look at a numpy array."""
+    import numpy as np
+
+    pa = pyarrow()
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    count = int(np.count_nonzero(missing))
+    valid = pa.py_buffer(np.packbits(~missing, bitorder="little")) if count else None
+    return pa.Array.from_buffers(pa.float64(), len(values), [valid, pa.py_buffer(values)], null_count=count)
 
 
 class Sink:

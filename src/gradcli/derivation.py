@@ -15,9 +15,8 @@ from array import array
 from collections import deque
 from dataclasses import dataclass, field
 
-from .engine import compiled, infinite
-from .gradcheck import kink
-from .ops import OPS
+from .fmt import infinite, short
+from .ops import OPS, at_kink
 from .program import Run
 
 SOURCE_MAX = 40  # longer source text is left out of a forward line
@@ -64,7 +63,7 @@ class Derivation:
     def __init__(self, run: Run, wrt: int | None, precision: int):
         self.run, self.wrt, self.precision, self.output = run, wrt, precision, run.output
         graph = run.graph
-        nodes, depends = graph.nodes, compiled(graph).depends
+        nodes, depends = graph.nodes, run.depends
         self.labels = [
             unwrap(label) if node.op == "const" else label for node, label in zip(nodes, graph.labels(), strict=True)
         ]
@@ -95,7 +94,7 @@ class Derivation:
         # A long span is not shown; not reading it keeps deeply nested programs linear.
         text = unwrap(graph.text(i)) if node.end - node.start <= 4 * SOURCE_MAX else ""
         source = text if len(text) <= SOURCE_MAX and "=" not in text else ""  # "=": a whole statement
-        template = form(node.op)
+        template = OPS[node.op].notation
         expr = fill(template, *(labels[a] for a in node.args))
         return Forward(i, source, expr, fill(template, *(self.number(a) for a in node.args)), self.run.values[i])
 
@@ -115,7 +114,7 @@ class Derivation:
         args = [run.values[a] for a in node.args]
         local = sum(op.derivs[k](*args, run.values[via]) for k in slots)
         upstream = run.grads[via]
-        note = kink(run.graph, run.values, via)
+        note = at_kink(node.op, args)
         if note:
             note += ": this value is PyTorch's convention"
         elif not math.isfinite(local):
@@ -129,19 +128,6 @@ class Derivation:
     def backward(self) -> list[Gradient]:
         """Every gradient with all its terms (for a library caller: a view builds only what it shows)."""
         return [self.gradient(i) for i in self.order]
-
-
-def short(value: float, precision: int = 4) -> str:
-    """A number as a person writes it: `6`, `-0.5`, `0.7071`, `1e-07`; `inf` or `undefined` for a gradient."""
-    if not math.isfinite(value):
-        return infinite(value)
-    if value == 0:
-        return "0"
-    if 1e-4 <= abs(value) < 1e9:
-        text = f"{value:.{precision}f}".rstrip("0").rstrip(".")
-        if text not in ("0", "-0"):
-            return text
-    return f"{value:.{precision}g}" if precision else f"{value:.0e}"
 
 
 _SLOT = re.compile(r"\{([xy])\}")
@@ -172,16 +158,6 @@ def unwrap(text: str) -> str:
                 return text
         text = text[1:-1].strip()
     return text
-
-
-def form(op_name: str) -> str:
-    """How the op is written on its arguments: the table's `form`, else `{x} * {y}` or `tanh({x})`."""
-    op = OPS[op_name]
-    if op.form:
-        return op.form
-    if op.infix:
-        return f"{{x}} {op.symbol} {{y}}"
-    return f"{op.symbol}({', '.join(['{x}', '{y}'][: op.arity])})"
 
 
 def grouped(formula: str) -> str:

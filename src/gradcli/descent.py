@@ -11,19 +11,12 @@ import math
 import time
 from array import array
 
-from .engine import compiled, evaluate, gradients, infinite
+from .autodiff import compiled, evaluate, gradients
 from .errors import DomainError, EvalError, InputError, UnknownVariable, listing, shorten
+from .fmt import infinite
 from .graph import Graph
 from .interrupts import shielded
-from .program import Run, parse_number
-
-
-def learning_rate(text: str) -> float:
-    """A positive finite learning rate; a negative one (ascent) or zero is an input error."""
-    lr = parse_number(text, "--lr")
-    if lr <= 0:
-        raise InputError(f"--lr must be positive (got {text}); to climb instead, negate the program's output")
-    return lr
+from .program import Run
 
 
 def moving(graph: Graph, wrt: tuple[str, ...], freeze: tuple[str, ...]) -> list[int]:

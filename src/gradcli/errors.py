@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .suggest import suggest
+from .suggest import did_you_mean
 
 SHOWN = 20  # names a message lists; the others are counted
 QUOTED = 60  # characters of input text a message quotes
@@ -92,10 +92,9 @@ class UnknownVariable(BindingError):
         name, listed = shorten(self.name), f"(its variables: {listing(self.variables)})"
         if self.computed:
             return f"{name} is computed by the program, not a variable {listed}"
-        close = suggest(self.name, self.variables)
-        if close is None and (option := suggest(self.name, sorted(self.options))) is not None:
-            return f"--{name} is not an option of {self.command} nor a variable; did you mean --{option}? {listed}"
-        hint = f"; did you mean {close}?" if close is not None else ""
+        hint = did_you_mean(self.name, self.variables)
+        if not hint and (option := did_you_mean(self.name, sorted(self.options), "--")):
+            return f"--{name} is not an option of {self.command} nor a variable{option} {listed}"
         return f"{name} is not a variable of the program{hint} {listed}"
 
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .engine import compiled
+from .autodiff import compiled
 from .errors import DomainError, InputError
 from .graph import Graph
 from .printing import LATEX, TEXT, Layout, Style, number

@@ -1,7 +1,7 @@
 """Checking gradients: central finite differences, and the kinks where no difference can judge.
 
 The numeric gradient re-runs the compiled forward program with one variable moved by a step
-scaled to its value. At a kink (read from the op table's `Op.kink`, in `_kink` only) or within
+scaled to its value. At a kink (read from the op table's `Op.kink`, by `ops.kink_side`) or within
 the step of one, the derivative there is a convention: the analytic value passes as `kink` when
 it lies between the one-sided differences (a subgradient), and fails outside them. Past
 EACH_MOST node evaluations, the program is checked along a few random directions at once
@@ -14,9 +14,10 @@ import math
 import random
 from dataclasses import dataclass
 
-from .engine import compiled, infinite
+from .autodiff import compiled
 from .errors import DomainError
-from .ops import OPS
+from .fmt import infinite
+from .ops import at_kink, kink_side
 from .program import Run
 
 EPS, RTOL, ATOL = 1e-6, 1e-3, 1e-5  # PyTorch's gradcheck defaults
@@ -25,19 +26,15 @@ DIRECTIONS = 3
 
 
 def _kink(graph, values: list, i: int) -> tuple[float, str] | None:
-    """(which side of its kink node i's arguments are on, 0 at it; why it is a kink), or None: the one
-    place that reads `Op.kink`."""
+    """(which side of its kink node i's arguments are on, 0 at it; why it is a kink), or None."""
     node = graph.nodes[i]
-    op = OPS.get(node.op)
-    if op is None or op.kink is None:
-        return None
-    return op.kink.side(*(values[a] for a in node.args)), op.kink.why
+    return kink_side(node.op, [values[a] for a in node.args])
 
 
 def kink(graph, values: list, i: int) -> str:
     """Why node i's local derivative is only a convention at these values ("" when it is not)."""
-    found = _kink(graph, values, i)
-    return found[1] if found is not None and found[0] == 0 else ""
+    node = graph.nodes[i]
+    return at_kink(node.op, [values[a] for a in node.args])
 
 
 @dataclass

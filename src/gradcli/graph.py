@@ -30,7 +30,7 @@ class Graph:
     output: int = -1
     variables: dict[str, int] = field(default_factory=dict)  # in order of first appearance
     named: dict[str, int] = field(default_factory=dict)  # name -> its latest assignment
-    compiled: object = field(default=None, repr=False, compare=False)  # engine.Compiled, made once
+    compiled: object = field(default=None, repr=False, compare=False)  # autodiff.Compiled, made once
     _lines: list[int] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .engine import compiled
+from .autodiff import compiled
 from .errors import DomainError, EvalError
 from .formulas import forward
 from .graph import Graph

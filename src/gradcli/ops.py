@@ -1,8 +1,10 @@
 """The one table of operations: forward function, and each local derivative twice: as a float
 function and as an expression of gradcli's own language.
 
-Every op is one line of `_table`. The engine, `explain`, `check`, `diff` and the graph renderer all
-read this table and never name an op themselves. The table is written once against a small math
+Every op is one line of `_table`: everything gradcli says or does about an op is read from its
+entry (how it fails, where its kinks are, how explain writes it, its names in micrograd, Python
+and PyTorch). The engine, `explain`, `check`, `diff`, the graph renderer, `Value` and `audit` read this
+table and never name an op themselves. The table is written once against a small math
 namespace `m`, so the same rules serve Python floats (`OPS`) and numpy arrays (`array_ops()`).
 
 Local derivative functions take the argument values and the op's output: `d(x, out)` for one
@@ -27,6 +29,10 @@ class Kink(NamedTuple):
     why: str  # "relu has a kink at 0"
 
 
+#: Why an op's result is no float: its value is beyond the largest one.
+OVERFLOW = "overflow: the result is too large for a float"
+
+
 class Op(NamedTuple):
     name: str  # the op's key: "mul", "tanh", ...
     symbol: str  # what the graph and tables show: "*", "tanh"
@@ -39,6 +45,25 @@ class Op(NamedTuple):
     kink: Kink | None = None  # where the derivative jumps, so that its value there is only a convention
     form: str = ""  # how explain writes the op on its arguments; "" means "{x} symbol {y}" or "symbol({x})"
     micrograd: str = ""  # micrograd's name (`Value._op`) if not symbol; {y}: a number exponent
+    python: str = ""  # Python's operator method for it (`truediv`: `__truediv__`), for `Value`'s operators
+    torch: object = ""  # PyTorch's function for it if not `name`, or a function of torch and the arguments
+
+    def failure(self, exc: Exception, args) -> str:
+        """Why the forward function raised `exc` on `args`: division by zero, overflow, or the op's domain."""
+        if isinstance(exc, ZeroDivisionError):
+            return "division by zero"
+        if isinstance(exc, OverflowError):
+            return OVERFLOW
+        return self.domain(*args) if callable(self.domain) else self.domain or str(exc)
+
+    @property
+    def notation(self) -> str:
+        """How explain writes the op on its arguments: `form`, else `{x} * {y}` or `tanh({x})`."""
+        if self.form:
+            return self.form
+        if self.infix:
+            return f"{{x}} {self.symbol} {{y}}"
+        return f"{self.symbol}({', '.join(['{x}', '{y}'][: self.arity])})"
 
     def formula(self, k: int) -> str:
         """The derivative in argument k as `explain` writes it: `{x}`, `{y}` for the arguments and the
@@ -143,13 +168,13 @@ class ScalarMath:
 def _table(m) -> dict[str, Op]:
     ops = [
         # ---- arithmetic ------------------------------------------------------------------
-        Op("add", "+", 2, lambda x, y: x + y, (lambda x, y, o: 1.0, lambda x, y, o: 1.0), ("1", "1"), infix=True),
-        Op("sub", "-", 2, lambda x, y: x - y, (lambda x, y, o: 1.0, lambda x, y, o: -1.0), ("1", "-1"), infix=True),
-        Op("mul", "*", 2, lambda x, y: x * y, (lambda x, y, o: y, lambda x, y, o: x), ("y", "x"), infix=True),
-        Op("div", "/", 2, lambda x, y: x / y, (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), ("1/y", "-out/y"), "division by zero", infix=True),
-        Op("pow", "**", 2, m.pow, (lambda x, y, o: m.dpow(x, y), lambda x, y, o: m.dexp(o, x)), ("y*x**(y - 1)", "out*log0(x)"), lambda x, y: "a negative number to a fractional power is complex" if x < 0 else "0 to a negative power is infinite", infix=True, micrograd="**{y}"),
-        Op("neg", "-", 1, lambda x: -x, (lambda x, o: -1.0,), ("-1",), form="-{x}"),
-        Op("id", "=", 1, lambda x: x, (lambda x, o: 1.0,), ("1",), form="{x}"),
+        Op("add", "+", 2, lambda x, y: x + y, (lambda x, y, o: 1.0, lambda x, y, o: 1.0), ("1", "1"), infix=True, python="add"),
+        Op("sub", "-", 2, lambda x, y: x - y, (lambda x, y, o: 1.0, lambda x, y, o: -1.0), ("1", "-1"), infix=True, python="sub"),
+        Op("mul", "*", 2, lambda x, y: x * y, (lambda x, y, o: y, lambda x, y, o: x), ("y", "x"), infix=True, python="mul"),
+        Op("div", "/", 2, lambda x, y: x / y, (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), ("1/y", "-out/y"), "division by zero", infix=True, python="truediv"),
+        Op("pow", "**", 2, m.pow, (lambda x, y, o: m.dpow(x, y), lambda x, y, o: m.dexp(o, x)), ("y*x**(y - 1)", "out*log0(x)"), lambda x, y: "a negative number to a fractional power is complex" if x < 0 else "0 to a negative power is infinite", infix=True, micrograd="**{y}", python="pow"),
+        Op("neg", "-", 1, lambda x: -x, (lambda x, o: -1.0,), ("-1",), form="-{x}", python="neg"),
+        Op("id", "=", 1, lambda x: x, (lambda x, o: 1.0,), ("1",), form="{x}", torch="clone"),
         # ---- functions of one argument -----------------------------------------------------
         Op("tanh", "tanh", 1, m.tanh, (lambda x, o: 1.0 - o * o,), ("1 - out**2",)),
         Op("sigmoid", "sigmoid", 1, m.sigmoid, (lambda x, o: o * (1.0 - o),), ("out*(1 - out)",)),
@@ -157,16 +182,16 @@ def _table(m) -> dict[str, Op]:
         Op("exp", "exp", 1, m.exp, (lambda x, o: o,), ("out",)),
         Op("log", "log", 1, m.log, (lambda x, o: 1.0 / x,), ("1/x",), "log needs a positive argument"),
         Op("sqrt", "sqrt", 1, m.sqrt, (lambda x, o: m.div(0.5, o),), ("1/(2*out)",), "sqrt needs a non-negative argument"),
-        Op("abs", "abs", 1, m.abs, (lambda x, o: m.sign(x),), ("sign(x)",), kink=Kink(lambda x: x, "abs has a kink at 0")),
+        Op("abs", "abs", 1, m.abs, (lambda x, o: m.sign(x),), ("sign(x)",), kink=Kink(lambda x: x, "abs has a kink at 0"), python="abs"),
         Op("sin", "sin", 1, m.sin, (lambda x, o: m.cos(x),), ("cos(x)",)),
         Op("cos", "cos", 1, m.cos, (lambda x, o: -m.sin(x),), ("-sin(x)",)),
         Op("tan", "tan", 1, m.tan, (lambda x, o: 1.0 + o * o,), ("1 + out**2",)),
         Op("sign", "sign", 1, m.sign, (lambda x, o: 0.0,), ("0",), kink=Kink(lambda x: x, "sign jumps at 0")),
-        Op("step", "step", 1, m.step, (lambda x, o: 0.0,), ("0",), kink=Kink(lambda x: x, "step jumps at 0")),
-        Op("log0", "log0", 1, m.log0, (lambda x, o: m.div(1.0, x),), ("1/x",), "log0 needs a non-negative argument"),
+        Op("step", "step", 1, m.step, (lambda x, o: 0.0,), ("0",), kink=Kink(lambda x: x, "step jumps at 0"), torch=lambda torch, x: (x > 0).to(x.dtype)),
+        Op("log0", "log0", 1, m.log0, (lambda x, o: m.div(1.0, x),), ("1/x",), "log0 needs a non-negative argument", torch=lambda torch, x: torch.where(x == 0, torch.zeros_like(x), torch.log(x))),
         # ---- functions of two arguments ----------------------------------------------------
-        Op("max", "max", 2, m.maximum, (lambda x, y, o: m.tie(x, y), lambda x, y, o: m.tie(y, x)), ("(1 + sign(x - y))/2", "(1 - sign(x - y))/2"), kink=Kink(lambda x, y: x - y, "max has tied arguments")),
-        Op("min", "min", 2, m.minimum, (lambda x, y, o: m.tie(y, x), lambda x, y, o: m.tie(x, y)), ("(1 - sign(x - y))/2", "(1 + sign(x - y))/2"), kink=Kink(lambda x, y: x - y, "min has tied arguments")),
+        Op("max", "max", 2, m.maximum, (lambda x, y, o: m.tie(x, y), lambda x, y, o: m.tie(y, x)), ("(1 + sign(x - y))/2", "(1 - sign(x - y))/2"), kink=Kink(lambda x, y: x - y, "max has tied arguments"), torch="maximum"),
+        Op("min", "min", 2, m.minimum, (lambda x, y, o: m.tie(y, x), lambda x, y, o: m.tie(x, y)), ("(1 - sign(x - y))/2", "(1 + sign(x - y))/2"), kink=Kink(lambda x, y: x - y, "min has tied arguments"), torch="minimum"),
     ]  # fmt: skip
     return {op.name: op for op in ops}
 
@@ -180,6 +205,24 @@ FUNCTIONS: dict[str, str] = {name: name for name, op in OPS.items() if not op.in
 
 #: Built-in constants.
 CONSTANTS: dict[str, float] = {"pi": math.pi}
+
+
+def kink_side(op: str, args, table: dict[str, Op] = OPS) -> tuple | None:
+    """(which side of its kink the op's arguments are on, its `why`), or None for an op without a kink.
+
+    The side is 0 at the kink and changes sign across it (one per row for numpy arrays). This is
+    the one place that reads `Op.kink`.
+    """
+    entry = table.get(op)
+    if entry is None or entry.kink is None:
+        return None
+    return entry.kink.side(*args), entry.kink.why
+
+
+def at_kink(op: str, args) -> str:
+    """Why the op's derivative at these (float) arguments is only a convention ("" when it is not)."""
+    found = kink_side(op, args)
+    return found[1] if found is not None and found[0] == 0 else ""
 
 
 def array_ops() -> dict[str, Op]:

@@ -21,11 +21,11 @@ from lark.grammar import Rule
 from lark.lexer import Lexer, TerminalDef
 
 from . import cache
-from .engine import collector_paused
+from .collector import collector_paused
 from .errors import SHOWN, InputError, ParseError, shorten
 from .graph import Graph, Node
 from .ops import CONSTANTS, FUNCTIONS, OPS
-from .suggest import suggest
+from .suggest import did_you_mean
 
 _INF = float("inf")
 
@@ -164,9 +164,8 @@ class _Builder(Transformer):
     def call(self, children):
         fname, _, *args, rpar = children
         if fname.value not in FUNCTIONS:
-            close = suggest(fname.value, FUNCTIONS)
-            hint = f"did you mean {close}?" if close else f"functions are {', '.join(FUNCTIONS)}"
-            raise _error(self.text, fname.start_pos, f"unknown function {shorten(fname.value)}; {hint}")
+            hint = did_you_mean(fname.value, FUNCTIONS) or f"; functions are {', '.join(FUNCTIONS)}"
+            raise _error(self.text, fname.start_pos, f"unknown function {shorten(fname.value)}{hint}")
         op = OPS[FUNCTIONS[fname.value]]
         if len(args) != op.arity:
             want = f"{op.arity} argument{'s' if op.arity > 1 else ''}"
@@ -215,6 +214,11 @@ def _parser() -> tuple[Lark, _Builder]:
 
 def _build(grammar: str, builder: _Builder) -> Lark:
     return Lark(grammar, parser="lalr", lexer=_Lexer, transformer=builder)
+
+
+def terminal(name: str) -> str:
+    """The regular expression of the grammar's terminal `name` (NUMBER: how the language writes a number)."""
+    return _parser()[0].get_terminal(name).pattern.to_regexp()
 
 
 def fresh_table() -> str:

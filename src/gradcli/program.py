@@ -1,79 +1,31 @@
-"""What every command shares: read the program, bind its variables, evaluate and differentiate."""
+"""A program bound and run: the program as a command is given it (`Program`), evaluated and differentiated (`Run`)."""
 
 from __future__ import annotations
 
 import math
 import re
-import sys
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from .engine import Note, evaluate, gradient_notes, gradients, undefined_error
+from .autodiff import Note, compiled, evaluate, gradient_notes, gradients, undefined_error
 from .errors import InputError, UnboundVariable, UnknownVariable, listing, shorten
+from .fmt import infinite
 from .graph import Graph
-from .parser import parse
+from .parser import parse, terminal
+from .source import read_source
 from .suggest import did_you_mean
 
-#: The most bytes read from a file or standard input: bounds memory on endless input (`yes | gradcli eval -`).
-MAX_SOURCE_BYTES = 16 * 2**20
-_CHUNK = 2**20
 
-
-def read_source(expr: str | None, file: str | None, kind: str = "program text") -> str:
-    """The program text from the EXPR argument, from `-f FILE`, or from stdin (`-`)."""
-    if expr is not None and file is not None:
-        raise InputError("give the program either as EXPR or with -f FILE, not both")
-    if file is None and expr != "-":
-        if expr is None:
-            raise InputError("no program: give EXPR, -f FILE, or - to read standard input")
-        return expr
-    if file == "":
-        raise InputError("-f needs a file name (or - for standard input)")
-    if file in (None, "-"):
-        label = "standard input"
-        if sys.stdin is None:
-            raise InputError("cannot read standard input: it is closed")
-        data = _read_bytes(sys.stdin.buffer, label, kind)
-    else:
-        label = file
-        try:
-            with open(file, "rb") as stream:
-                data = _read_bytes(stream, label, kind)
-        except IsADirectoryError:
-            raise InputError(f"cannot read {file}: it is a folder") from None
-        except FileNotFoundError:
-            raise InputError(f"cannot read {file}: no such file") from None
-        except OSError as exc:
-            raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read {label}: it is not UTF-8 text (byte {exc.start})") from None
-
-
-def _read_bytes(stream, label: str, kind: str) -> bytes:
-    """Read in chunks, stopping at the first NUL byte (a binary file) or past MAX_SOURCE_BYTES."""
-    chunks, size = [], 0
-    while chunk := stream.read(_CHUNK):
-        if b"\0" in chunk:
-            raise InputError(f"cannot read {label}: it is a binary file, not {kind}")
-        size += len(chunk)
-        if size > MAX_SOURCE_BYTES:
-            raise InputError(
-                f"cannot read {label}: it is larger than {MAX_SOURCE_BYTES // 2**20} MB, the most gradcli reads"
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-#: A number as the language writes it, with a sign, in ASCII digits (float() also takes `1_0` and `٣`);
-#: inf and nan are read so as to say that they are not finite.
-_NUMBER = re.compile(r"[ \t]*[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))[ \t]*")
+@lru_cache(maxsize=1)
+def _number() -> re.Pattern:
+    """A number as the language writes it (the grammar's NUMBER, in ASCII digits), with a sign: float()
+    alone also takes `1_0` and `٣`. inf and nan are read so as to say that they are not finite."""
+    return re.compile(rf"[ \t]*[+-]?(?:{terminal('NUMBER')}|(?i:inf|infinity|nan))[ \t]*")
 
 
 def parse_number(text: str, what: str) -> float:
     """A finite float from the command line, or an InputError naming `what`."""
-    if not _NUMBER.fullmatch(text):
+    if not _number().fullmatch(text):
         raise InputError(f"{what}: {shorten(text)!r} is not a number")
     value = float(text)
     if not math.isfinite(value):
@@ -139,6 +91,23 @@ class Run:
         """Where gradients become infinite or undefined, in node order (empty when every one is finite)."""
         return gradient_notes(self.graph, self.values, self.grads, self.output)
 
+    def undefined_note(self) -> str:
+        """`dy/dp is undefined: the derivative of x**p ... in p is x**p*log0(x), undefined at x = -2, p = 2`,
+        for the first gradient that is infinite or undefined ("" when all are finite)."""
+        if not self.notes:
+            return ""
+        labels = self.graph.labels()
+        note, more = self.notes[0], len(self.notes) - 1
+        text = f"d{labels[self.output]}/d{labels[note.node]} is {infinite(self.grads[note.node])}: {note.reason}"
+        if more:
+            text += f" (and {more:,} more)"
+        return text
+
+    @property
+    def depends(self) -> list[bool]:
+        """For each node: is it computed from a variable (so that it has a gradient)?"""
+        return compiled(self.graph).depends
+
     @cached_property
     def feeds(self) -> bytearray:
         """1 for the output and every node it is computed from."""
@@ -165,10 +134,33 @@ class Run:
     def grad(self, i: int) -> float | None:
         """d output / d node i (inf or nan where undefined), or None where node i depends on no variable or
         does not feed the output."""
-        return self.grads[i] if self.graph.compiled.depends[i] and self.feeds[i] else None
+        return self.grads[i] if self.depends[i] and self.feeds[i] else None
 
 
-def load(expr: str | None, file: str | None, given: dict[str, str], require: bool = True) -> tuple[Graph, dict]:
-    """Read, parse and bind in one step."""
-    graph = parse(read_source(expr, file))
-    return graph, bind(graph, given, require)
+class Program:
+    """A program as a command is given it: the text (EXPR, or -f FILE, or - for standard input), the
+    bindings (name -> text) and the node to differentiate (`--of`); read, parsed and bound when asked."""
+
+    def __init__(self, expr: str | None, file: str | None, given: dict[str, str], of: str | None = None):
+        self.expr, self.file, self.given, self.of = expr, file, given, of
+
+    @cached_property
+    def text(self) -> str:
+        return read_source(self.expr, self.file)
+
+    @cached_property
+    def graph(self) -> Graph:
+        return parse(self.text)
+
+    def bindings(self, require: bool = True) -> dict[str, float]:
+        """The program's defaults overridden by the given bindings (every variable bound, if `require`)."""
+        return bind(self.graph, self.given, require)
+
+    def output(self) -> int:
+        """The node to differentiate: `of`, or the program's output."""
+        return output_node(self.graph, self.of)
+
+    def run(self, strict: bool = False) -> Run:
+        """Read, parse, bind, evaluate and differentiate (`strict`: a gradient that is not finite is an error)."""
+        bindings = self.bindings()
+        return Run.of(self.graph, bindings, self.output(), strict)

@@ -29,7 +29,6 @@ import graphviz
 from .errors import GradcliError, InputError
 from .interrupts import interruptible, shielded
 from .output import write_atomic
-from .views.dot import digraph, run_digraph
 
 FORMATS = ("svg", "png", "pdf", "dot")
 MAX_NODES = 4000
@@ -305,16 +304,3 @@ def _wasm_svg(source: str) -> bytes:
 def save(picture: graphviz.Digraph, path: str | os.PathLike, fmt: str, nodes: int) -> None:
     """Render and write atomically: the file is the old one or the whole new picture."""
     write_atomic(path, render(picture, fmt, nodes))
-
-
-def check_graph(graph, fmt: str) -> None:
-    """Refuse, before any work, a picture of a `graph.Graph` that `check_size` would refuse."""
-    check_size(fmt, len(graph))  # first by values: a huge picture is not built only to be refused
-    if fmt != "dot":
-        check_size(fmt, len(graph), digraph(graph))
-
-
-def save_graph(run, path: str | os.PathLike, fmt: str | None = None, rankdir: str = "LR", precision: int = 4) -> None:
-    """Draw a `program.Run` with its data and grads to `path` (format from the extension unless `fmt`)."""
-    fmt = format_of(path, fmt)
-    save(run_digraph(run, rankdir=rankdir, precision=precision), path, fmt, len(run.graph))

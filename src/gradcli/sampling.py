@@ -20,6 +20,7 @@ from .program import parse_number
 
 MAX_POINTS = 1_000_000  # samples of a curve
 MAX_SIDE = 2_000  # samples per side of a surface
+LARGEST = 1e300  # ranges (and a picture's axes) stay this side of overflow (a diverging descent)
 
 
 def parse_range(name: str, text: str) -> tuple[float, float]:
@@ -181,3 +182,47 @@ def _jumps(x: np.ndarray, f: np.ndarray, d: np.ndarray | None) -> np.ndarray:
 def _crosses(edge: np.ndarray) -> bool:
     with np.errstate(all="ignore"):
         return bool(np.nanmin(edge) <= 0 <= np.nanmax(edge)) if np.isfinite(edge).any() else False
+
+
+# ---- around a descent ---------------------------------------------------------------------------
+
+
+def around_descent(d) -> Curve | Surface | None:
+    """The output around the path of a descent (a `Descent` run with `trail=True`): a curve along its one
+    moving variable, a surface over its two; None for more, or when the variables ran off to infinity."""
+    labels = d.graph.labels()
+    names = [labels[i] for i in d.moving]
+    path = np.array(d.trail if d.trail is not None else [], dtype=float).T
+    with np.errstate(all="ignore"):  # huge values are expected of a descent that blows up
+        if len(names) > 2 or not path.size or _diverged(path):
+            return None
+        spans = [_around(p) for p in path]
+        if len(spans) == 2:
+            spans = _square(*spans)
+    batch = Batch(d.graph, d.output, {n: v for n, v in d.bindings().items() if n not in names})
+    if len(names) == 1:
+        return curve(batch, names[0], *spans[0], 400)
+    return surface(batch, dict(zip(names, spans)), 200)
+
+
+def _diverged(path: np.ndarray) -> bool:
+    """Did the variables run off a million times their starting scale? (Then the output per step says more.)"""
+    scale = np.maximum(1.0, np.abs(path[:, 0]))
+    return bool((np.abs(path).max(axis=1) > 1e6 * scale).any())
+
+
+def _square(a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
+    """Widen the narrower range to the wider one's span (same centre), unless their scales differ tenfold."""
+    wide = max(a[1] - a[0], b[1] - b[0])
+    if not np.isfinite(wide):
+        return [a, b]
+    if wide > 10 * min(a[1] - a[0], b[1] - b[0]):
+        return [a, b]
+    return [((lo + hi - wide) / 2, (lo + hi + wide) / 2) for lo, hi in (a, b)]
+
+
+def _around(values: np.ndarray) -> tuple[float, float]:
+    """A range around the values a variable took, with a margin (some room when it hardly moved)."""
+    lo, hi = float(values.min()), float(values.max())
+    pad = (0.25 * hi - 0.25 * lo) or 0.5 * max(1.0, abs(lo))
+    return max(lo - pad, -LARGEST), min(hi + pad, LARGEST)

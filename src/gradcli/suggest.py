@@ -53,6 +53,6 @@ def suggest(word: str, names: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, names: Iterable[str], prefix: str = "") -> str:
-    """`; did you mean tanh?` (the closest name, written after `prefix`), or nothing."""
+    """`; did you mean tanh?` (the closest name, written after `prefix`), or nothing: every hint of gradcli's."""
     close = suggest(word, names)
     return f"; did you mean {prefix}{close}?" if close is not None else ""

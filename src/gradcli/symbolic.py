@@ -427,7 +427,7 @@ def program_gradient(graph: Graph, output: int, expr: Expr | None = None) -> tup
     The backward pass runs over the program as written, as the engine's does (the same local
     derivatives, added up in the same order), so the gradients' values are the engine's.
     """
-    from .engine import compiled
+    from .autodiff import compiled
 
     expr, ids = from_graph(graph, expr)
     nodes = graph.nodes

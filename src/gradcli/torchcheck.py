@@ -8,17 +8,11 @@ from __future__ import annotations
 import functools
 
 from .errors import GradcliError
+from .ops import OPS
 from .program import Run
 
-#: gradcli op -> the torch function that computes it (autograd supplies the derivative), or a function
-#: of torch and the arguments.
-TORCH = {
-    "add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow", "neg": "neg", "id": "clone",
-    "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "exp": "exp", "log": "log", "sqrt": "sqrt",
-    "abs": "abs", "sin": "sin", "cos": "cos", "tan": "tan", "max": "maximum", "min": "minimum", "sign": "sign",
-    "step": lambda torch, x: (x > 0).to(x.dtype),  # a derivative of 0, which torch.heaviside does not have
-    "log0": lambda torch, x: torch.where(x == 0, torch.zeros_like(x), torch.log(x)),
-}  # fmt: skip
+#: gradcli op -> the torch function that computes it (autograd supplies the derivative), from the op table.
+TORCH = {name: op.torch or name for name, op in OPS.items()}
 
 INSTALL = "--against torch needs PyTorch, which is not installed; install it with: pip install torch"
 

@@ -236,26 +236,22 @@ def _unary(name: str, method_name: str):
     return method
 
 
-for _name, _dunder in [("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "truediv"), ("pow", "pow")]:
-    setattr(Value, f"__{_dunder}__", _binary(_name, f"__{_dunder}__"))
-    setattr(Value, f"__r{_dunder}__", _binary(_name, f"__r{_dunder}__", reflected=True))
-for _name, _method in [("neg", "__neg__"), ("abs", "__abs__")] + [(f, f) for f in FUNCTIONS if OPS[f].arity == 1]:
-    setattr(Value, _method, _unary(_name, _method))
+for _op in (op for op in OPS.values() if op.python):  # Python's operators: x + 2, 2 - x, -x, abs(x)
+    if _op.arity == 2:
+        setattr(Value, f"__{_op.python}__", _binary(_op.name, f"__{_op.python}__"))
+        setattr(Value, f"__r{_op.python}__", _binary(_op.name, f"__r{_op.python}__", reflected=True))
+    else:
+        setattr(Value, f"__{_op.python}__", _unary(_op.name, f"__{_op.python}__"))
+for _name in (f for f in FUNCTIONS if OPS[f].arity == 1):  # x.tanh(), x.relu(), ...
+    setattr(Value, _name, _unary(_name, _name))
 for _name in (f for f, op in FUNCTIONS.items() if OPS[op].arity == 2):  # x.pow(2), x.max(y), x.min(y)
     setattr(Value, _name, _binary(FUNCTIONS[_name], _name))
     getattr(Value, _name).__doc__ = f"{_name}(self, other), a new Value."
 
 
 def _domain(rule: Rule, exc: Exception, *args) -> Exception:
-    """The same exception type, with a message naming the op and its arguments."""
-    op = rule.op
-    if isinstance(exc, ZeroDivisionError):
-        why = "division by zero"
-    elif isinstance(exc, OverflowError):
-        why = "overflow: the result is too large for a float"
-    else:
-        why = op.domain(*args) if callable(op.domain) else op.domain or str(exc)
-    return type(exc)(f"{op.name}: {why} (got {' and '.join(map(repr, args))})")
+    """The same exception type, with a message naming the op, why it failed, and its arguments."""
+    return type(exc)(f"{rule.op.name}: {rule.op.failure(exc, args)} (got {' and '.join(map(repr, args))})")
 
 
 def _args(v: Value) -> tuple:

@@ -16,7 +16,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from ..errors import InputError
-from ..program import read_source
+from ..source import read_source
 from .battery import FAIL, UNSUPPORTED, Battery, Row
 from .child import Child
 

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
-from ..errors import DomainError
+from ..fmt import digits
 from ..ops import FUNCTIONS, OPS
-from .cases import DUNDERS, Expected, Program, close, differences, expect, listing, show
+from .cases import DUNDERS, Expected, Program, close, differences, expect, judged, listing
 from .child import MEMORY, Child
 from .diagnose import Failing, diagnose
 from .randomized import Stop, fair, search
@@ -273,7 +273,7 @@ class Battery:
             return skip
         tried, refused = 0, []
         for program in check.cases:
-            expected = _expected(program)
+            expected = judged(program)
             if expected is None:
                 continue
             answer = self.ask(program)
@@ -354,8 +354,8 @@ class Battery:
         second, out = answer["snapshots"][1]["grads"], answer["snapshots"][1]["out"]
         doubled = [2 * g for g in expected.grads]
         compounded = expected.second_pass()
-        a = f"a.grad goes {show(expected.grads[0])} -> {show(second[0])}"
-        pytorch = f"PyTorch accumulates to {show(doubled[0])}"
+        a = f"a.grad goes {digits(expected.grads[0])} -> {digits(second[0])}"
+        pytorch = f"PyTorch accumulates to {digits(doubled[0])}"
         if _all_close(second, doubled, expected):
             return Row(name, OK)
         if _all_close(second, compounded, expected) and out == 1:
@@ -372,8 +372,8 @@ class Battery:
                 " (start backward() with self.grad = 1, not self.grad += 1)"
             )
         else:
-            why = f"{a}: neither PyTorch's accumulation ({show(doubled[0])})"
-            why += f" nor micrograd's compounding ({show(compounded[0])})"
+            why = f"{a}: neither PyTorch's accumulation ({digits(doubled[0])})"
+            why += f" nor micrograd's compounding ({digits(compounded[0])})"
             if self.overwritten:
                 why = f"gradient is overwritten, not accumulated, as the fan-out checks show: {why}"
         shown, want = program.python(self.cls) + "; L.backward(); L.backward()", _leaf_grads(program, doubled)
@@ -459,10 +459,10 @@ class Battery:
         match = next((v for v in variants if close(value, v[0], scale)), None)
         labels = _parameter_names(model)
         if match is None:
-            want = f"out = {show(variants[0][0])} (micrograd's MLP) or {show(variants[1][0])} (tanh in every layer)"
+            want = f"out = {digits(variants[0][0])} (micrograd's MLP) or {digits(variants[1][0])} (tanh in every layer)"
             why = "the forward pass matches neither micrograd's MLP (relu, the last layer linear)"
             why += " nor the lecture's (tanh in every layer)"
-            rows = [Row(name, FAIL, shown, want, f"out = {show(value)}", why)]
+            rows = [Row(name, FAIL, shown, want, f"out = {digits(value)}", why)]
         else:
             rows = [self._mlp_grads(name, shown, labels, match[1], grads)]
         after = answer["zero_grad"]
@@ -511,15 +511,6 @@ def _parameter_names(model) -> list[str]:
         for j, n in enumerate(layer.neurons)
         for k in range(len(n.w) + 1)
     ]
-
-
-def _expected(program: Program) -> Expected | None:
-    """gradcli's expectation, or None at a point outside its domain or where a derivative is a convention."""
-    try:
-        expected = expect(program)
-    except DomainError:
-        return None
-    return None if expected.at_kink() else expected
 
 
 def _refused(answer: dict) -> bool:

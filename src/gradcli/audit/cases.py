@@ -15,9 +15,10 @@ import math
 import string
 from dataclasses import dataclass, field
 
-from ..engine import compiled
-from ..gradcheck import kink
-from ..ops import OPS
+from ..autodiff import compiled
+from ..errors import DomainError
+from ..fmt import digits
+from ..ops import OPS, at_kink
 from ..parser import parse
 from ..program import Run
 
@@ -26,7 +27,7 @@ from ..program import Run
 RTOL, SCALED_ATOL = 1e-9, 1e-12
 
 #: The operators, by op-table name, and their dunder methods' names (`__truediv__`, `__rtruediv__`).
-DUNDERS = {"add": "add", "sub": "sub", "mul": "mul", "div": "truediv", "pow": "pow"}
+DUNDERS = {name: op.python for name, op in OPS.items() if op.infix}
 
 #: Python's precedence levels, which gradcli's grammar shares.
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "pow": 4}
@@ -163,8 +164,8 @@ class Expected:
 
     def at_kink(self) -> bool:
         """Is some op at a point where its derivative is only a convention (relu at 0)?"""
-        graph, values = self.run.graph, self.run.values
-        return any(kink(graph, values, i) for i in range(len(graph.nodes)))
+        values = self.run.values
+        return any(at_kink(node.op, [values[a] for a in node.args]) for node in self.run.graph.nodes)
 
     def second_pass(self, keep_leaves: bool = True) -> list[float]:
         """Each leaf's grad after a second backward() that, as micrograd's does, sets the output's grad
@@ -176,7 +177,7 @@ class Expected:
         totals = [0.0] * len(self.leaves)
         for n, grad in enumerate(run.grads):
             seed = 1.0 if n == run.output else grad
-            if not seed or not run.graph.compiled.depends[n] or (n in leaves and not keep_leaves):
+            if not seed or not run.depends[n] or (n in leaves and not keep_leaves):
                 continue
             through = program.backward(run.values, n)
             for k, leaf in enumerate(self.leaves):
@@ -194,6 +195,16 @@ def expect(program: Program) -> Expected:
     run = Run.of(graph, bindings, graph.output, strict=True)
     leaves = [graph.variables.get(name, -1) for _, name in program.leaves()]
     return Expected(run.values[run.output], [run.grads[v] if v >= 0 else 0.0 for v in leaves], run, leaves)
+
+
+def judged(program: Program) -> Expected | None:
+    """gradcli's expectation, or None at a point outside its domain or where a derivative is only a convention
+    (relu at 0): such a program judges no class."""
+    try:
+        expected = expect(program)
+    except DomainError:
+        return None
+    return None if expected.at_kink() else expected
 
 
 def close(got: float, want: float, scale: float) -> bool:
@@ -215,11 +226,6 @@ def differences(program: Program, expected: Expected, value: float, grads: list[
     return found
 
 
-def show(x: float) -> str:
-    """A number as a report shows it: 12 significant digits, no trailing zeros."""
-    return format(x, ".12g")
-
-
 def listing(pairs) -> str:
     """`a.grad = 2, b.grad = -3`."""
-    return ", ".join(f"{what} = {show(x)}" for what, x in pairs)
+    return ", ".join(f"{what} = {digits(x)}" for what, x in pairs)

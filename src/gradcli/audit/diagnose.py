@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 from ..errors import DomainError
+from ..fmt import digits
 from ..ops import OPS
-from .cases import DUNDERS, Expected, Program, close, expect, show
+from .cases import DUNDERS, Expected, Program, close, expect
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _swapped(c: Failing) -> str | None:
 def _wrong_value(c: Failing) -> str | None:
     for what, want, got in c.differences:
         if what == "out":
-            return f"the value itself is wrong: {c.expression} gives {show(got)}, expected {show(want)}"
+            return f"the value itself is wrong: {c.expression} gives {digits(got)}, expected {digits(want)}"
     return None
 
 
@@ -107,8 +108,8 @@ def _overwritten(c: Failing) -> str | None:
         for what, want, got in c.grads():
             if want and close(got, want / 2, c.expected.grad_scale):
                 return (
-                    f"gradient is overwritten, not accumulated: {c.expression} gives {what} = {show(got)},"
-                    f" expected {show(want)} (use +=)"
+                    f"gradient is overwritten, not accumulated: {c.expression} gives {what} = {digits(got)},"
+                    f" expected {digits(want)} (use +=)"
                 )
     elif c.overwritten and c.kind in ("diamond", "diamond through", "chain", "random"):
         return "gradient is overwritten, not accumulated, as the fan-out checks show (use += in every _backward)"

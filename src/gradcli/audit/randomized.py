@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import random
 
-from ..errors import DomainError
-from .cases import Expected, Program, expect
+from .cases import Expected, Program, judged
 
 VALUES = (2.0, -1.5, 0.5, 3.0, -0.25, 1.25)  # the leaves' values
 NUMBERS = (2, -1, 0.5, 3, -2.5)  # number operands
@@ -48,14 +47,11 @@ def fair(program: Program) -> Expected | None:
     """gradcli's expectation for a program fit to judge a class by: defined, away from the points
     where a derivative is only a convention (relu at 0; x**y at x = 0, whose exponent's derivative
     needs log(0)), and with values and gradients of moderate size."""
-    try:
-        expected = expect(program)
-    except DomainError:
+    expected = judged(program)
+    if expected is None or expected.value_scale > LARGEST or expected.grad_scale > LARGEST:
         return None
     run = expected.run
-    if expected.at_kink() or expected.value_scale > LARGEST or expected.grad_scale > LARGEST:
-        return None
-    depends = run.graph.compiled.depends
+    depends = run.depends
     for node in run.graph.nodes:
         if node.op == "pow" and depends[node.args[1]] and run.values[node.args[0]] == 0:
             return None

@@ -6,7 +6,7 @@ import math
 
 import click
 
-from ..cli import echo_json, format_option
+from . import _toolkit as kit
 
 
 def _seconds(ctx, param, value: float) -> float:
@@ -15,11 +15,11 @@ def _seconds(ctx, param, value: float) -> float:
     return value
 
 
-@click.command("audit", context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("audit", context_settings=kit.SETTINGS)
 @click.argument("path", metavar="PATH")
 @click.option("--class", "class_name", metavar="NAME", help="The class [default: the one with data, grad, backward()].")
 @click.option("--nn", metavar="MODULE_OR_PATH", help="Also check this module's MLP against gradcli.nn's.")
-@format_option("table", "json")
+@kit.format_option("table", "json")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random programs and MLP weights.")
 @click.option(
     "--examples", type=click.IntRange(0, 100_000), default=100, show_default=True,
@@ -54,14 +54,13 @@ def command(path, class_name, nn, fmt, seed, examples, timeout):
 
     report = audit(path, class_name, nn, seed, examples, timeout)
     if fmt == "json":
-        from ..views.audit import audit_record
+        from ..views.records import audit_record
 
-        echo_json(audit_record(report))
+        kit.echo_json(audit_record(report))
     else:
-        from ..cli import stdout_console
         from ..views.audit import audit_view
 
-        console = stdout_console()
+        console = kit.stdout_console()
         console.print(audit_view(report), soft_wrap=not console.is_terminal)
     if not report.ok:
         raise SystemExit(1)

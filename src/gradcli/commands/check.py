@@ -6,9 +6,8 @@ import math
 
 import click
 
-from ..cli import echo_json, format_option, precision_option, program_args, program_command, program_options
 from ..gradcheck import ATOL, EPS, RTOL
-from ..program import Run, load, output_node
+from . import _toolkit as kit
 
 
 def _tolerance(positive: bool):
@@ -22,9 +21,9 @@ def _tolerance(positive: bool):
     return callback
 
 
-@program_command("check")
-@program_options
-@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
+@kit.program_command("check")
+@kit.program_options
+@kit.of_option()
 @click.option(
     "--against", type=click.Choice(["differences", "torch"]), default="differences", show_default=True,
     help="Compare with central finite differences, or with PyTorch's autograd in float64.",
@@ -39,8 +38,8 @@ def _tolerance(positive: bool):
     "--each", is_flag=True,
     help="One row per variable even for a large program (else it is checked along random directions).",
 )  # fmt: skip
-@format_option("table", "json")
-@precision_option
+@kit.format_option("table", "json")
+@kit.precision_option
 def command(args, file, sets, of, against, rtol, atol, eps, each, fmt, precision):
     """Check every variable's gradient against a central finite difference.
 
@@ -60,9 +59,7 @@ def command(args, file, sets, of, against, rtol, atol, eps, each, fmt, precision
     """  # fmt: skip
     from ..gradcheck import DIRECTIONS, by_directions, check
 
-    expr, given = program_args(args, sets)
-    graph, bindings = load(expr, file, given)
-    run = Run.of(graph, bindings, output_node(graph, of))
+    run = kit.load_run(args, sets, file, of)
     if against == "torch":
         from ..torchcheck import torch_gradients
 
@@ -73,20 +70,19 @@ def command(args, file, sets, of, against, rtol, atol, eps, each, fmt, precision
         method = f"central difference with step h = {eps:g} * max(1, |x|), atol {atol:g}, rtol {rtol:g}"
         if by_directions(run, each):
             method = (
-                f"{len(graph.variables):,} variables checked together along {DIRECTIONS} random unit directions u"
+                f"{len(run.graph.variables):,} variables checked together along {DIRECTIONS} random unit directions u"
                 f" (PyTorch gradcheck's fast mode; --each checks one at a time): {method}, each x moved by h * u"
             )
-    output = graph.labels()[run.output]
+    output = run.graph.labels()[run.output]
     if fmt == "json":
-        from ..views.check import check_record
+        from ..views.records import check_record
 
-        echo_json(check_record(rows, against, output, method))
+        kit.echo_json(check_record(rows, against, output, method))
     else:
-        from ..cli import stdout_console
         from ..views.check import check_view
 
         reference = "torch" if against == "torch" else "numeric"
-        console = stdout_console()  # piped: one line per note; on a terminal, wrapped at words
+        console = kit.stdout_console()  # piped: one line per note; on a terminal, wrapped at words
         console.print(check_view(rows, reference, method, precision), soft_wrap=not console.is_terminal)
     if any(row.status == "FAIL" for row in rows):
         raise SystemExit(1)

@@ -6,21 +6,21 @@ import math
 
 import click
 
-from ..cli import echo_json, echo_note, format_option, program_args, program_command, program_options, strict_option
 from ..formulas import MAX_ORDER, differentiate
-from ..program import Run, bind, load, output_node
+from ..program import Run
+from . import _toolkit as kit
 
 
-@program_command("diff")
-@program_options
+@kit.program_command("diff")
+@kit.program_options
 @click.option("--wrt", multiple=True, metavar="A,B", help="Differentiate in these variables only (default: all).")
 @click.option(
     "--order", type=click.IntRange(1, MAX_ORDER), default=1, show_default=True, metavar="N",
     help=f"Every N-th partial derivative (1 to {MAX_ORDER}).",
 )  # fmt: skip
-@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
-@format_option("text", "latex", "json")
-@strict_option
+@kit.of_option()
+@kit.format_option("text", "latex", "json")
+@kit.strict_option
 def command(args, file, sets, wrt, order, of, fmt, strict):
     """Write the derivative of a program as a program: dy_dx = 2*x*sin(x) + ...
 
@@ -41,29 +41,27 @@ def command(args, file, sets, wrt, order, of, fmt, strict):
     """
     from ..descent import moving
 
-    expr, given = program_args(args, sets)
-    graph, bindings = load(expr, file, given, require=False)
-    output = output_node(graph, of)
+    program = kit.program_input(args, sets, file, of)
+    graph, bindings, given = program.graph, program.bindings(require=False), program.given
+    output = program.output()
     chosen = [name for name, i in graph.variables.items() if i in set(moving(graph, wrt, ()))] if wrt else None
     derivative = differentiate(graph, output, chosen, order)
     values = run = None
     if given or len(bindings) == len(graph.variables):
-        bindings = bind(graph, given)
+        bindings = program.bindings()
         run = Run.of(graph, bindings, output, strict)  # the program itself must have a value here
         values = derivative.values(bindings)
     if fmt == "json":
         from ..views.diff import diff_record
 
-        echo_json(diff_record(derivative, values))
+        kit.echo_json(diff_record(derivative, values))
     else:
         from ..views.diff import diff_latex, diff_text
 
         click.echo((diff_latex if fmt == "latex" else diff_text)(derivative, values), nl=False)
     if run is not None:
-        from ..views.fmt import undefined_note
-
         missing = [name for name, value in values.items() if not math.isfinite(value)]
         verb = "has" if len(missing) == 1 else "have"
-        echo_note(
-            undefined_note(run) or (missing and f"{', '.join(missing)} {verb} no value here: infinite or undefined")
+        kit.echo_note(
+            run.undefined_note() or (missing and f"{', '.join(missing)} {verb} no value here: infinite or undefined")
         )

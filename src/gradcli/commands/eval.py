@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..cli import (
-    echo_note,
-    echo_pieces,
-    format_option,
-    precision_option,
-    program_args,
-    program_command,
-    program_options,
-    stdout_console,
-    strict_option,
-)
 from ..errors import InputError
-from ..program import Run, load, output_node
+from . import _toolkit as kit
 
 
-@program_command("eval")
-@program_options
-@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
+@kit.program_command("eval")
+@kit.program_options
+@kit.of_option()
 @click.option("--all", "show_all", is_flag=True, help="Also list the unnamed intermediate nodes.")
 @click.option(
     "--limit", type=click.IntRange(min=0), default=500, show_default=True,
@@ -33,9 +22,9 @@ from ..program import Run, load, output_node
     "--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Where --data runs."
 )
 @click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: a dask.distributed scheduler's address.")
-@format_option("table", "json")
-@precision_option
-@strict_option
+@kit.format_option("table", "json")
+@kit.precision_option
+@kit.strict_option
 def command(args, file, sets, of, show_all, limit, data, out, engine, scheduler, fmt, precision, strict):
     """Evaluate a program and every node's gradient d(output)/d(node).
 
@@ -50,24 +39,21 @@ def command(args, file, sets, of, show_all, limit, data, out, engine, scheduler,
       gradcli eval -f model.grad --set lr=0.1
       gradcli eval "o=tanh(x1*w1 + x2*w2 + b)" --data rows.csv --out grads.parquet
     """
-    expr, given = program_args(args, sets)
+    program = kit.program_input(args, sets, file, of)
     if data is not None:
         from ._batch import run as run_batch
 
-        return run_batch(expr, file, given, of, data, out, engine, scheduler, strict)
+        return run_batch(program, data, out, engine, scheduler, strict)
     for option, value in (("--out", out), ("--engine dask", engine == "dask" or None), ("--scheduler", scheduler)):
         if value is not None:
             raise InputError(f"{option} is for evaluating the rows of a file: give --data FILE")
-    graph, bindings = load(expr, file, given)
-    run = Run.of(graph, bindings, output_node(graph, of), strict)
+    run = program.run(strict)
     if fmt == "json":
         from ..views.records import eval_json
 
-        echo_pieces(eval_json(run))
+        kit.echo_pieces(eval_json(run))
     else:
         from ..views.table import eval_table
 
-        stdout_console().print(eval_table(run, precision, show_all, limit))
-    from ..views.fmt import undefined_note
-
-    echo_note(undefined_note(run))
+        kit.stdout_console().print(eval_table(run, precision, show_all, limit))
+    kit.echo_note(run.undefined_note())

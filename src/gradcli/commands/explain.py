@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import click
 
-from ..cli import (
-    echo_note,
-    echo_pieces,
-    format_option,
-    precision_option,
-    program_args,
-    program_command,
-    program_options,
-    strict_option,
-)
-from ..program import Run, load, output_node
+from ..errors import InputError
+from ..program import output_node
+from . import _toolkit as kit
 
 
-@program_command("explain")
-@program_options
-@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
+@kit.program_command("explain")
+@kit.program_options
+@kit.of_option()
 @click.option("--wrt", metavar="NAME", help="Only the paths from the output back to this node (any name shown).")
 @click.option(
     "--limit", type=click.IntRange(0), default=200, show_default=True,
     help="Lines shown per pass; longer passes keep their first and last lines (0: no limit).",
 )  # fmt: skip
-@format_option("text", "markdown", "json")
-@precision_option
-@strict_option
+@kit.format_option("text", "markdown", "json")
+@kit.precision_option
+@kit.strict_option
 def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
     """Write out the backward pass as a person does it by hand.
 
@@ -47,30 +39,26 @@ def command(args, file, sets, of, wrt, limit, fmt, precision, strict):
       gradcli explain -f model.grad --format markdown > derivation.md
     """
     from ..derivation import derive
-    from ..errors import InputError
 
-    expr, given = program_args(args, sets)
-    graph, bindings = load(expr, file, given)
-    run = Run.of(graph, bindings, output_node(graph, of), strict)
-    target = None if wrt is None else output_node(graph, wrt, "--wrt")
-    if target is not None and not graph.compiled.depends[target]:
+    run = kit.load_run(args, sets, file, of, strict)
+    target = None if wrt is None else output_node(run.graph, wrt, "--wrt")
+    if target is not None and not run.depends[target]:
         raise InputError(f"--wrt {wrt}: {wrt} is computed from numbers alone, so it has no gradient; name a variable")
     derivation = derive(run, target, precision)
-    from ..views import explain as view
-    from ..views.fmt import undefined_note
-
     if fmt == "json":
-        from ..views.records import notes_record
+        from ..views.records import explain_json, notes_record
 
-        echo_pieces(view.explain_json(derivation, limit, notes_record(run) if run.notes else None))
+        kit.echo_pieces(explain_json(derivation, limit, notes_record(run) if run.notes else None))
     elif fmt == "markdown":
-        click.echo(view.explain_markdown(derivation, limit))
-    else:
-        from ..cli import stdout_console
+        from ..views.explain import explain_markdown
 
-        console = stdout_console()
+        click.echo(explain_markdown(derivation, limit))
+    else:
+        from ..views.explain import explain_rich, explain_text
+
+        console = kit.stdout_console()
         if console.is_terminal:
-            console.print(view.explain_rich(derivation, limit))
+            console.print(explain_rich(derivation, limit))
         else:
-            click.echo(view.explain_text(derivation, limit))
-    echo_note(undefined_note(run))
+            click.echo(explain_text(derivation, limit))
+    kit.echo_note(run.undefined_note())

@@ -6,13 +6,13 @@ import sys
 
 import click
 
-from ..cli import echo_note, precision_option, program_args, program_command, program_options, strict_option
 from ..errors import InputError, bind_flags, listing
-from ..program import Run, load, output_node
+from ..program import Run
+from . import _toolkit as kit
 
 
-@program_command("graph")
-@program_options
+@kit.program_command("graph")
+@kit.program_options
 @click.option("-o", "--out", metavar="FILE", help="Write the picture to FILE (.svg .png .pdf .dot); default stdout.")
 @click.option(
     "--format",
@@ -28,9 +28,9 @@ from ..program import Run, load, output_node
     show_default=True,
     help="Left to right, or top to bottom.",
 )
-@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
-@precision_option
-@strict_option
+@kit.of_option()
+@kit.precision_option
+@kit.strict_option
 def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
     """Draw the computation graph: each value with its data and grad, each operation a circle.
 
@@ -48,9 +48,9 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
     from ..render import format_of, render, save
     from ..views.dot import digraph, run_digraph
 
-    expr, given = program_args(args, sets)
-    graph, bindings = load(expr, file, given, require=False)
-    output = output_node(graph, of)
+    program = kit.program_input(args, sets, file, of)
+    graph, bindings = program.graph, program.bindings(require=False)
+    output = program.output()
     to_stdout = out in (None, "-")
     fmt = (fmt or "dot") if to_stdout else format_of(out, fmt)
     if to_stdout and fmt in ("png", "pdf") and sys.stdout.isatty():
@@ -75,6 +75,4 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
         save(picture, out, fmt, len(graph))
         click.echo(f"wrote {out}", err=True)
     if run is not None:
-        from ..views.fmt import undefined_note
-
-        echo_note(undefined_note(run))
+        kit.echo_note(run.undefined_note())

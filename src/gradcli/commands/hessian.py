@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ..cli import (
-    echo_json,
-    echo_note,
-    format_option,
-    precision_option,
-    program_args,
-    program_command,
-    program_options,
-    stdout_console,
-    strict_option,
-)
-from ..program import load, output_node
+from . import _toolkit as kit
 
 
-@program_command("hessian")
-@program_options
+@kit.program_command("hessian")
+@kit.program_options
 @click.option("--wrt", multiple=True, metavar="A,B", help="Rows and columns for these variables only.")
-@click.option("--of", "of", metavar="NAME", help="Differentiate this node (any name shown) instead of the output.")
-@format_option("table", "json")
-@precision_option
-@strict_option
+@kit.of_option()
+@kit.format_option("table", "json")
+@kit.precision_option
+@kit.strict_option
 def command(args, file, sets, wrt, of, fmt, precision, strict):
     """Evaluate the Hessian: every second derivative d2L/dadb at the bound point.
 
@@ -42,20 +31,18 @@ def command(args, file, sets, wrt, of, fmt, precision, strict):
     from ..descent import moving
     from ..hessian import hessian
 
-    expr, given = program_args(args, sets)
-    graph, bindings = load(expr, file, given)
-    result = hessian(graph, bindings, output_node(graph, of), moving(graph, wrt, ()), strict)
+    program = kit.program_input(args, sets, file, of)
+    graph = program.graph
+    result = hessian(graph, program.bindings(), program.output(), moving(graph, wrt, ()), strict)
     if fmt == "json":
         from ..views.hessian import hessian_record
 
-        echo_json(hessian_record(result))
+        kit.echo_json(hessian_record(result))
     else:
         from ..views.hessian import hessian_table
 
-        stdout_console().print(hessian_table(result, precision))
-    from ..views.fmt import undefined_note
-
-    note = undefined_note(result.run)
+        kit.stdout_console().print(hessian_table(result, precision))
+    note = result.run.undefined_note()
     if not note and not result.finite:
         note = "a second derivative is infinite or undefined here"
-    echo_note(note)
+    kit.echo_note(note)

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 
-from ..cli import program_args, program_command, program_options
 from ..errors import InputError, UnboundVariable
-from ..parser import parse
-from ..program import bind, output_node, read_source
+from ..program import bind
 from ..sampling import MAX_POINTS, MAX_SIDE, is_range, parse_range
+from . import _toolkit as kit
 
 PICTURES = ("png", "svg", "pdf")
+NAME_IT = "name it .png, .svg or .pdf for a picture, or .csv for the samples"
 
 
-@program_command("plot")
-@program_options
+@kit.program_command("plot")
+@kit.program_options
 @click.option(
     "--points", type=click.IntRange(2, MAX_POINTS), metavar="N",
     help="Samples along each range.  [default: 400 for a curve, 200 per side for contours]",
 )  # fmt: skip
 @click.option("--out", metavar="FILE", help="Write a picture (.png .svg .pdf) or the samples (.csv).")
 @click.option("--wrt", metavar="NAME", help="With one range: plot d(output)/d(NAME) instead of the ranged variable's.")
-@click.option("--of", "of", metavar="NAME", help="Plot this named node instead of the output.")
+@kit.of_option("Plot this named node instead of the output.")
 def command(args, file, sets, points, out, wrt, of):
     """Plot the output and its derivative over a range of one variable, or contours over two.
 
@@ -41,9 +38,10 @@ def command(args, file, sets, points, out, wrt, of):
       gradcli plot "L = (x - 1)**2 + 3*(y + 0.5)**2" --x -2:3 --y -2:2 --out bowl.png
       gradcli plot "o = tanh(x*w + b)" --w -3:3 --x 2 --b 0.5 --points 50 > samples.csv
     """
-    expr, given = program_args(args, sets)
-    fmt = _format(out)
-    graph = parse(read_source(expr, file))
+    program = kit.program_input(args, sets, file, of)
+    given = program.given
+    fmt = "csv" if out is None else kit.output_format(out, (*PICTURES, "csv"), f"--out {out}: {NAME_IT}")
+    graph = program.graph
     ranges = {name: parse_range(name, text) for name, text in given.items() if is_range(text)}
     fixed = bind(graph, {n: t for n, t in given.items() if n not in ranges} | {n: "0" for n in ranges}, require=False)
     if not ranges:
@@ -65,7 +63,7 @@ def command(args, file, sets, points, out, wrt, of):
     from ..batch import Batch
     from ..sampling import curve, surface
 
-    batch = Batch(graph, output_node(graph, of), fixed)
+    batch = Batch(graph, program.output(), fixed)
     if len(ranges) == 1:
         ((name, (lo, hi)),) = ranges.items()
         samples = curve(batch, name, lo, hi, points or 400, wrt)
@@ -77,9 +75,7 @@ def command(args, file, sets, points, out, wrt, of):
         from ..views.samples import csv_lines
 
         if out is None:
-            for piece in csv_lines(samples):
-                sys.stdout.write(piece)
-            sys.stdout.flush()
+            kit.echo_pieces(csv_lines(samples))
         else:
             _write(out, "".join(csv_lines(samples)).encode())
     else:
@@ -89,18 +85,6 @@ def command(args, file, sets, points, out, wrt, of):
         _write(out, picture(figure, fmt))
     if not value.size or not (value == value).any():
         click.echo(f"note: {batch.label} is undefined at every sample", err=True)
-
-
-def _format(out: str | None) -> str:
-    """csv, png, svg or pdf, from the extension of --out; checked before any work."""
-    if out is None:
-        return "csv"
-    fmt = Path(out).suffix.lower().lstrip(".")
-    if fmt not in (*PICTURES, "csv"):
-        raise InputError(f"--out {out}: name it .png, .svg or .pdf for a picture, or .csv for the samples")
-    if not Path(out).parent.is_dir():
-        raise InputError(f"cannot write {out}: the folder {Path(out).parent} does not exist")
-    return fmt
 
 
 def _write(out: str, data: bytes) -> None:

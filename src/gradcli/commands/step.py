@@ -6,36 +6,24 @@ import os
 
 import click
 
-from ..cli import (
-    echo_note,
-    echo_pieces,
-    format_option,
-    precision_option,
-    program_args,
-    program_command,
-    program_options,
-    stdout_console,
-    strict_option,
-)
-from ..descent import Descent, learning_rate, moving
-from ..errors import EvalError, InputError, Interrupted
+from ..descent import Descent, moving
+from ..errors import EvalError, Interrupted
 from ..interrupts import interruptible, shielded, take_pending
-from ..output import check_path
-from ..program import load, output_node
+from . import _toolkit as kit
 
 
-@program_command("step")
-@program_options
+@kit.program_command("step")
+@kit.program_options
 @click.option("--lr", "rate", required=True, metavar="RATE", help="Learning rate (positive): v -= RATE * dL/dv.")
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="How many updates.")
 @click.option("--wrt", multiple=True, metavar="A,B", help="Move only these variables.")
 @click.option("--freeze", multiple=True, metavar="A,B", help="Move every variable but these.")
-@click.option("--of", "of", metavar="NAME", help="Descend on this node (any name shown) instead of the output.")
+@kit.of_option("Descend on this node (any name shown) instead of the output.")
 @click.option("--graph", "picture", metavar="FILE", help="Draw the graph after the last update (.svg .png .pdf .dot).")
 @click.option("--plot", metavar="FILE", help="Draw the descent's path (.png .svg .pdf).")
-@format_option("table", "json")
-@precision_option
-@strict_option
+@kit.format_option("table", "json")
+@kit.precision_option
+@kit.strict_option
 def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, precision, strict):
     """Take gradient-descent steps: v -= lr * dL/dv.
 
@@ -55,22 +43,23 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, 
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.001 --graph after.svg
       gradcli step "(x-3)**2 + 5*(y+1)**2" --x 0 --y 0 --lr 0.08 --steps 30 --plot path.png
     """
-    expr, given = program_args(args, sets)
-    lr = learning_rate(rate)
+    program = kit.program_input(args, sets, file, of)
+    lr = kit.learning_rate(rate, "; to climb instead, negate the program's output")
     if picture is not None:
-        _check_picture(picture)
+        from ..render import FORMATS
+
+        wrong = f"--graph {picture}: name the picture .svg, .png, .pdf or .dot"
+        picture_format = kit.output_format(picture, FORMATS, wrong)
     if plot is not None:
-        from .train import _plot_format
-
-        plot_format = _plot_format(plot)
-    graph, bindings = load(expr, file, given)
+        plot_format = kit.plot_format(plot)
+    graph, bindings = program.graph, program.bindings()
     if picture is not None:
-        from ..render import check_graph, format_of
+        from ..views.dot import check_graph
 
-        check_graph(graph, format_of(picture))  # refuse a too-large picture before the descent
-    output = output_node(graph, of)
+        check_graph(graph, picture_format)  # refuse a too-large picture before the descent
+    output = program.output()
     chosen = moving(graph, wrt, freeze)
-    out = stdout_console() if fmt == "table" else None  # JSON needs no Rich (start-up time)
+    out = kit.stdout_console() if fmt == "table" else None  # JSON needs no Rich (start-up time)
     # From here a signal (Ctrl-C, SIGTERM, SIGHUP) waits, except in the long parts, which handle it:
     # whenever it comes, the report shows the last whole step, or the error says that no step finished.
     options = {"every": fmt == "json" or plot is not None, "strict": strict, "trail": plot is not None}
@@ -85,13 +74,13 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, 
         if fmt == "json":
             from ..views.records import step_json
 
-            echo_pieces(step_json(descent))
+            kit.echo_pieces(step_json(descent))
         else:
             from ..views.step import step_report
 
             out.print(step_report(descent, precision))
         if descent.held:
-            echo_note(descent.why_held())
+            kit.echo_note(descent.why_held())
         if plot is not None and plot not in unwritten:
             click.echo(f"wrote {plot}", err=True)
         _stopped(descent, steps, unwritten)
@@ -106,10 +95,7 @@ def _descend(graph, bindings, output: int, lr: float, chosen: list[int], steps: 
         raise Interrupted("interrupted: no step finished; nothing was written") from None
     try:
         with interruptible():
-            if bar and steps > 1:
-                _run_with_bar(descent, steps)
-            else:
-                descent.run(steps)
+            _run(descent, steps, bar and steps > 1)
     except KeyboardInterrupt:  # outside the steps themselves: setting up the bar, restoring, diagnosing
         descent.stop()
     if descent.interrupted and descent.steps == 0:
@@ -117,11 +103,24 @@ def _descend(graph, bindings, output: int, lr: float, chosen: list[int], steps: 
     return descent
 
 
+def _run(descent: Descent, steps: int, bar: bool) -> None:
+    """Run the steps, with a progress bar on stderr when `bar` and stderr is a (capable) terminal."""
+    from ..fmt import number
+
+    first = number(descent.history[-1])
+    with kit.progress("descent", steps, show=bar, label=descent.label, value=first) as update:
+
+        def show(d: Descent) -> None:
+            update(d.steps, value=number(d.history[-1]))
+
+        descent.run(steps, show if update else None)
+
+
 def _graph_writer(descent: Descent, path: str | None, precision: int):
     """Writes the graph after the last step (--graph)."""
 
     def write() -> None:
-        from ..render import save_graph
+        from ..views.dot import save_graph
 
         save_graph(descent.now(), path, precision=precision)
 
@@ -133,9 +132,10 @@ def _plot_writer(descent: Descent, path: str | None, fmt: str):
 
     def write() -> None:
         from ..output import write_atomic
+        from ..sampling import around_descent
         from ..views.plot import descent_figure, picture
 
-        write_atomic(path, picture(descent_figure(descent), fmt))
+        write_atomic(path, picture(descent_figure(descent, around_descent(descent)), fmt))
 
     return write
 
@@ -159,43 +159,6 @@ def _stamp(path: str) -> tuple | None:
     except OSError:
         return None
     return found.st_ino, found.st_mtime_ns
-
-
-def _check_picture(path: str) -> None:
-    """Fail on a --graph name that cannot be written now, not after a long descent."""
-    from ..render import format_of
-
-    try:
-        format_of(path)
-    except InputError:
-        raise InputError(f"--graph {path}: name the picture .svg, .png, .pdf or .dot") from None
-    check_path(path)
-
-
-def _run_with_bar(descent: Descent, steps: int) -> None:
-    """Run the steps with a progress bar on stderr, when stderr is a (capable) terminal too."""
-    from rich.console import Console
-
-    from ..views.fmt import number
-    from ..views.step import progress_bar
-
-    err = Console(stderr=True)
-    if not err.is_terminal or err.is_dumb_terminal:
-        descent.run(steps)
-        return
-    bar = progress_bar(err, descent.label)
-    with shielded():  # the bar is set up and taken down whole (its thread stopped), whenever a signal comes
-        bar.start()
-        try:
-            task = bar.add_task("", total=steps, value=number(descent.history[-1]))
-
-            def show(d: Descent) -> None:
-                bar.update(task, completed=d.steps, value=number(d.history[-1]))
-
-            with interruptible():
-                descent.run(steps, show)
-        finally:
-            bar.stop()
 
 
 def _stopped(descent: Descent, steps: int, unwritten: list[str]) -> None:

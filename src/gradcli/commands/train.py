@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from ..cli import echo_json, format_option, precision_option, stdout_console
 from ..errors import InputError, Interrupted
-from ..output import check_path
-from ..program import parse_number
-
-PLOT_FORMATS = ("png", "svg", "pdf")
+from . import _toolkit as kit
 
 
-@click.command("train", context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("train", context_settings=kit.SETTINGS)
 @click.option(
     "--data",
     "spec",
@@ -34,8 +28,8 @@ PLOT_FORMATS = ("png", "svg", "pdf")
 @click.option("--lr", "rate", default="1.0", show_default=True, metavar="LR", help="Learning rate, decaying to LR/10.")
 @click.option("--seed", type=click.IntRange(min=0), default=1337, show_default=True, help="Seeds the data and weights.")
 @click.option("--plot", metavar="FILE.png", help="Draw the decision boundary and training curves (.png, .svg, .pdf).")
-@format_option("table", "json")
-@precision_option
+@kit.format_option("table", "json")
+@kit.precision_option
 def command(spec, columns, samples, hidden, steps, rate, seed, plot, fmt, precision):
     """Train an MLP on 2-D points with micrograd's demo recipe.
 
@@ -51,17 +45,22 @@ def command(spec, columns, samples, hidden, steps, rate, seed, plot, fmt, precis
       gradcli train --data points.csv --format json
       gradcli train --data points.csv --columns x,y,label
     """
-    from ..train import Training, load_data
+    from ..datasets import load_data
+    from ..fmt import number
+    from ..training import Training
 
     sizes = hidden_sizes(hidden)
-    lr = parse_number(rate, "--lr")
-    if lr <= 0:
-        raise InputError(f"--lr must be positive (got {rate})")
-    plot_format = _plot_format(plot) if plot else None
+    lr = kit.learning_rate(rate)
+    plot_format = kit.plot_format(plot) if plot else None
     data = load_data(spec, samples, seed, column_names(columns) if columns is not None else None)
     training = Training(data, sizes, lr, seed)
     try:
-        _run_with_bar(training, steps, bar=fmt == "table")
+        with kit.progress("training", steps, show=fmt == "table", loss="", accuracy="") as update:
+
+            def show(k: int, loss: float, accuracy: float) -> None:
+                update(k, loss=number(loss), accuracy=f"{accuracy:.0%}")
+
+            training.run(steps, show if update else None)
     except KeyboardInterrupt:  # while the progress bar was set up or taken down: the steps done stand
         training.interrupted = True
     training.finish()
@@ -72,13 +71,13 @@ def command(spec, columns, samples, hidden, steps, rate, seed, plot, fmt, precis
 
         write_atomic(plot, png(data, network, history, plot_format))
     if fmt == "json":
-        from ..views.train import train_record
+        from ..views.records import train_record
 
-        echo_json(train_record(data, network, history, lr, seed))
+        kit.echo_json(train_record(data, network, history, lr, seed))
     else:
         from ..views.train import train_report
 
-        stdout_console().print(train_report(data, network, history, lr, precision))
+        kit.stdout_console().print(train_report(data, network, history, lr, precision))
     if plot:
         click.echo(f"wrote {plot}", err=True)
     if training.interrupted:
@@ -101,33 +100,3 @@ def hidden_sizes(text: str) -> list[int]:
     if not all(p.isdigit() and int(p) > 0 for p in parts):
         raise InputError(f"--hidden {text}: expected layer sizes such as 16,16 (positive whole numbers)")
     return [int(p) for p in parts]
-
-
-def _plot_format(path: str) -> str:
-    """The picture format from the extension; the path must be writable (checked before training)."""
-    target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in PLOT_FORMATS:
-        raise InputError(f"--plot {path}: expected a .png, .svg or .pdf file name")
-    check_path(path)
-    return fmt
-
-
-def _run_with_bar(training, steps: int, bar: bool) -> None:
-    """Run the steps, with a progress bar on stderr when it is a terminal (and the output a table)."""
-    from rich.console import Console
-
-    err = Console(stderr=True)
-    if not (bar and err.is_terminal):
-        training.run(steps)
-        return
-    from ..views.fmt import number
-    from ..views.train import progress_bar
-
-    with progress_bar(err) as progress:
-        task = progress.add_task("", total=steps, loss="", accuracy="")
-
-        def show(k: int, loss: float, accuracy: float) -> None:
-            progress.update(task, completed=k, loss=number(loss), accuracy=f"{accuracy:.0%}")
-
-        training.run(steps, show)

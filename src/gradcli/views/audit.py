@@ -1,8 +1,6 @@
-"""`audit`'s report card (one row per check, then each failure's evidence and the notes) and its dict."""
+"""`audit`'s report card (one row per check, then each failure's evidence and the notes)."""
 
 from __future__ import annotations
-
-from dataclasses import asdict
 
 from rich import box
 from rich.console import Group
@@ -58,13 +56,3 @@ def _verdict(report: Report) -> Text:
     if failed:
         return Text(f"{failed} of {len(checked)} checks fail{aside}", style="bold red")
     return Text(f"all {len(checked)} checks pass{aside}", style="bold green")
-
-
-def audit_record(report: Report) -> dict:
-    return {
-        "file": report.file,
-        "class": report.cls,
-        "ok": report.ok,
-        "supported": report.supported,
-        "rows": [asdict(row) for row in report.rows],
-    }

@@ -1,23 +1,8 @@
-"""What `eval --data` says on standard error: a progress bar on a terminal, then the rows and their rate."""
+"""What `eval --data` says on standard error when it is done: the rows, their rate, and the rows that failed."""
 
 from __future__ import annotations
 
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
 from ..batchjob import Summary
-
-
-def progress_bar(console) -> Progress:
-    """The bar shown on a terminal while rows are evaluated; it disappears when they are done."""
-    return Progress(
-        TextColumn("evaluating"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rows]} rows  {task.fields[rate]} rows/s"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 def rate(rows: int, seconds: float) -> str:

@@ -15,7 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from ..train import Data, History, Network
+from ..datasets import Data
+from ..training import History, Network
 
 NEGATIVE, POSITIVE = "#d4561c", "#2f63ad"  # class -1 orange, class 1 blue
 INK, MUTED, ACCURACY = "#2b2b2b", "#8a8a8a", "#3a8a55"

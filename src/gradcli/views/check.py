@@ -1,22 +1,16 @@
-"""`check`'s table (analytic | numeric | abs err | rel err | status, then notes and a verdict) and its dict."""
+"""`check`'s table (analytic | numeric | abs err | rel err | status, then notes and a verdict)."""
 
 from __future__ import annotations
-
-from dataclasses import asdict
 
 from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ..fmt import error, number
 from ..gradcheck import Row
-from .fmt import finite, number
 
 STATUS = {"ok": Text("ok", style="green"), "kink": Text("kink", style="yellow"), "FAIL": Text("FAIL", style="bold red")}
-
-
-def _error(value: float | None) -> str:
-    return "—" if value is None else "0" if value == 0 else f"{value:.1e}"
 
 
 def check_view(rows: list[Row], reference: str, method: str, precision: int = 4) -> Group:
@@ -31,7 +25,7 @@ def check_view(rows: list[Row], reference: str, method: str, precision: int = 4)
     for row in rows:
         table.add_row(
             row.name, number(row.analytic, precision), number(row.numeric, precision),
-            _error(row.abs_err), _error(row.rel_err), STATUS[row.status],
+            error(row.abs_err), error(row.rel_err), STATUS[row.status],
         )  # fmt: skip
     lines = [Text(f"note: {row.name}: {row.note}", style="yellow") for row in rows if row.note]
     lines.append(Text(f"{method}; ok when abs err <= atol + rtol * max(|analytic|, |{reference}|)", style="dim"))
@@ -50,16 +44,3 @@ def verdict(rows: list[Row]) -> Text:
     else:
         text = f"the {what[:-1]} matches" if len(rows) == 1 else f"all {len(rows)} {what} match"
     return Text(text, style="bold red" if failed else "bold green")
-
-
-def check_record(rows: list[Row], against: str, output: str, method: str) -> dict:
-    return {
-        "ok": all(row.status != "FAIL" for row in rows),
-        "against": against,
-        "output": output,
-        "method": method,
-        "rows": [
-            asdict(row) | {"analytic": finite(row.analytic), "numeric": finite(row.numeric), "note": row.note or None}
-            for row in rows
-        ],
-    }

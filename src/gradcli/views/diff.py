@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..fmt import finite
 from ..formulas import LATEX, Derivative, describe
-from .fmt import finite
 
 
 def diff_text(derivative: Derivative, values: dict[str, float] | None = None) -> str:

@@ -7,11 +7,10 @@ Each pass shows its first and last lines up to `--limit`, and only those lines a
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from ..derivation import Derivation, Gradient, grouped, short
-from .fmt import finite
+from ..derivation import Derivation, grouped
+from ..fmt import short
 
 Line = list[tuple[str, str]]
 
@@ -150,20 +149,20 @@ def sections(d: Derivation, limit: int, D: str = "d") -> list[tuple[str, list[Li
     return [("Forward pass", forward_pass(d, limit)), (backward, backward_pass(d, limit, D))]
 
 
-def _plain(line: Line) -> str:
+def plain(line: Line) -> str:
     return "".join(text for text, _ in line)
 
 
 def explain_text(d: Derivation, limit: int = 0) -> str:
     """Plain text for a pipe or a file: ASCII `d`, two-space indented lines under each title."""
-    blocks = [title + "\n" + "\n".join("  " + _plain(line) for line in lines) for title, lines in sections(d, limit)]
+    blocks = [title + "\n" + "\n".join("  " + plain(line) for line in lines) for title, lines in sections(d, limit)]
     return "\n\n".join(blocks)
 
 
 def explain_markdown(d: Derivation, limit: int = 0) -> str:
     """Markdown for notes: a heading per pass and one inline-code bullet per line, in ∂ notation."""
     blocks = [
-        f"### {title}\n\n" + "\n".join(f"- `{_plain(line)}`" for line in lines)
+        f"### {title}\n\n" + "\n".join(f"- `{plain(line)}`" for line in lines)
         for title, lines in sections(d, limit, "∂")
     ]  # fmt: skip
     return "\n\n".join(blocks)
@@ -181,46 +180,3 @@ def explain_rich(d: Derivation, limit: int = 0):
         parts.append(Text(title, style=STYLES["title"]))
         parts += [Text.assemble("  ", *((text, STYLES[style]) for text, style in line)) for line in lines]
     return Group(*parts)
-
-
-def explain_json(d: Derivation, limit: int = 0, notes: list | None = None) -> Iterator[str]:
-    """The derivation as JSON, in pieces: every step's parts, its values at full precision and its text.
-
-    Each pass lists its first and last entries up to `limit` (0: all); `left_out` counts the
-    entries in between. One entry is built at a time, so memory stays small at any size.
-    """
-    labels = d.labels
-    head = {"output": labels[d.output], "wrt": None if d.wrt is None else labels[d.wrt]}
-    yield json.dumps(head)[:-1]
-    left_out = {}
-    for key, items, entry in (("forward", d.forward, _forward_entry), ("backward", d.order, _gradient_entry)):
-        first, last, left_out[key] = pick([1] * len(items), limit)
-        yield f', "{key}": ['
-        for n, (k, _, _) in enumerate(first + last):
-            yield (", " if n else "") + json.dumps(entry(d, items[k]), allow_nan=False)
-        yield "]"
-    tail = {"unreached": [labels[v] for v in d.unreached], "left_out": left_out}
-    if notes:
-        tail["notes"] = notes
-    yield ", " + json.dumps(tail)[1:] + "\n"
-
-
-def _forward_entry(d: Derivation, i: int) -> dict:
-    f = d.line(i)
-    return {
-        "node": d.labels[i], "source": f.source, "expr": f.expr, "numbers": f.numbers, "value": f.value,
-        "text": _plain(forward_line(d, i)),
-    }  # fmt: skip
-
-
-def _gradient_entry(d: Derivation, i: int) -> dict:
-    g: Gradient = d.gradient(i)
-    return {
-        "node": d.labels[i], "grad": finite(g.value),
-        "terms": [
-            {"via": d.labels[t.via], "upstream": finite(t.upstream), "local": t.local, "numbers": t.numbers,
-             "local_value": finite(t.local_value), "value": finite(t.value), "note": t.note or None}
-            for t in g.terms
-        ],
-        "lines": [_plain(line) for line in gradient_lines(d, i)],
-    }  # fmt: skip

@@ -7,8 +7,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ..fmt import finite, number
 from ..hessian import Hessian
-from .fmt import finite, number
 
 
 def hessian_table(h: Hessian, precision: int = 4) -> Group:

@@ -20,14 +20,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..sampling import Curve, Surface
+from ..sampling import LARGEST, Curve, Surface, title
 
 INK, MUTED, GRID = "#2b2b2b", "#8a8a8a", "#e6e6e6"
 SERIES = ["#2f63ad", "#d4561c", "#3a8a55"]  # the output, its derivative, a further one
 UNDEFINED = "#ececec"
 START, END, PATH = "#3a8a55", "#c0392b", "#1f1f1f"
 ARROWS = 21  # arrows per side of a surface, at most
-LARGEST = 1e300  # axis limits stay this side of overflow (a diverging descent)
 
 
 def quietly(function):
@@ -263,50 +262,16 @@ def _quiet(ax) -> None:
 
 
 @quietly
-def descent_figure(d) -> Figure:
-    """A descent (a `Descent` run with `trail=True`): its path on the curve (one moving variable), on the
-    contours (two), or the output against the step number (more)."""
-    from ..batch import Batch
-    from ..sampling import curve, surface, title
-
-    labels = d.graph.labels()
-    names = [labels[i] for i in d.moving]
+def descent_figure(d, samples: Curve | Surface | None) -> Figure:
+    """A descent (a `Descent` run with `trail=True`) on `samples`, the output around its path
+    (`sampling.around_descent`): the path on the curve (one moving variable), on the contours (two),
+    or, without samples, the output against the step number."""
     subtitle = f"gradient descent on {d.label}: {d.steps} step{'' if d.steps == 1 else 's'}, lr {d.lr:g}"
     if d.problem is not None:
         subtitle += " (stopped: the next step fails)"
-    path = np.array(d.trail if d.trail is not None else [], dtype=float).T
-    if len(names) > 2 or not path.size or _diverged(path):
+    if samples is None:
         return history_figure(d.history.all, d.label, title(d.graph), subtitle)
-    fixed = {n: v for n, v in d.bindings().items() if n not in names}
-    batch = Batch(d.graph, d.output, fixed)
-    spans = [_around(p) for p in path]
-    if len(spans) == 2:
-        spans = _square(*spans)
-    if len(names) == 1:
-        samples = curve(batch, names[0], *spans[0], 400)
+    path = np.array(d.trail, dtype=float).T
+    if isinstance(samples, Curve):
         return curve_figure(samples, (path[0], np.asarray(d.history.all, dtype=float)), subtitle)
-    samples = surface(batch, dict(zip(names, spans)), 200)
     return surface_figure(samples, (path[0], path[1]), subtitle)
-
-
-def _diverged(path: np.ndarray) -> bool:
-    """Did the variables run off a million times their starting scale? (Then the output per step says more.)"""
-    scale = np.maximum(1.0, np.abs(path[:, 0]))
-    return bool((np.abs(path).max(axis=1) > 1e6 * scale).any())
-
-
-def _square(a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
-    """Widen the narrower range to the wider one's span (same centre), unless their scales differ tenfold."""
-    wide = max(a[1] - a[0], b[1] - b[0])
-    if not np.isfinite(wide):
-        return [a, b]
-    if wide > 10 * min(a[1] - a[0], b[1] - b[0]):
-        return [a, b]
-    return [((lo + hi - wide) / 2, (lo + hi + wide) / 2) for lo, hi in (a, b)]
-
-
-def _around(values: np.ndarray) -> tuple[float, float]:
-    """A range around the values a variable took, with a margin (some room when it hardly moved)."""
-    lo, hi = float(values.min()), float(values.max())
-    pad = (0.25 * hi - 0.25 * lo) or 0.5 * max(1.0, abs(lo))
-    return max(lo - pad, -LARGEST), min(hi + pad, LARGEST)

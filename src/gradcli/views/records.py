@@ -1,17 +1,27 @@
-"""Plain dicts for `--format json` (floats at full precision; json's repr round-trips)."""
+"""Every command's `--format json` record (docs/json.md): plain dicts, or JSON text made in pieces.
+
+Floats are kept at full precision (json's repr round-trips). This module imports no Rich, numpy or
+matplotlib, so a JSON path starts as fast as it can."""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from ..fmt import finite
 from ..program import Run
-from .fmt import finite
+from .explain import forward_line, gradient_lines, pick, plain
 
 if TYPE_CHECKING:
+    from ..audit import Report
+    from ..datasets import Data
+    from ..derivation import Derivation
     from ..descent import Descent
+    from ..gradcheck import Row
+    from ..training import History, Network
 
 
 def eval_record(run: Run) -> dict:
@@ -89,3 +99,88 @@ def step_json(d: Descent, chunk: int = 10_000) -> Iterator[str]:
     for first in range(0, len(history), chunk):
         yield (", " if first else "") + ", ".join(map(repr, history[first : first + chunk]))
     yield "]" + (f', "notes": {json.dumps(notes_record(start))}' if start.notes else "") + "}\n"
+
+
+def check_record(rows: list[Row], against: str, output: str, method: str) -> dict:
+    """The JSON record of `check`: the verdict, how it was judged, one row per variable (or direction)."""
+    return {
+        "ok": all(row.status != "FAIL" for row in rows),
+        "against": against,
+        "output": output,
+        "method": method,
+        "rows": [
+            asdict(row) | {"analytic": finite(row.analytic), "numeric": finite(row.numeric), "note": row.note or None}
+            for row in rows
+        ],
+    }
+
+
+def train_record(data: Data, network: Network, history: History, lr: float, seed: int) -> dict:
+    """The JSON record of `train`: the settings, loss and accuracy per step (before its update), the end."""
+    return {
+        "data": data.name,
+        "samples": len(data),
+        "hidden": network.sizes[1:-1],
+        "parameters": len(network.params),
+        "lr": lr,
+        "seed": seed,
+        "steps": len(history.loss),
+        "loss": history.loss,
+        "accuracy": history.accuracy,
+        "final_loss": history.final_loss,
+        "final_accuracy": history.final_accuracy,
+    }
+
+
+def audit_record(report: Report) -> dict:
+    """The JSON record of `audit`: the file, the class, the verdict, one row per check."""
+    return {
+        "file": report.file,
+        "class": report.cls,
+        "ok": report.ok,
+        "supported": report.supported,
+        "rows": [asdict(row) for row in report.rows],
+    }
+
+
+def explain_json(d: Derivation, limit: int = 0, notes: list | None = None) -> Iterator[str]:
+    """The derivation as JSON, in pieces: every step's parts, its values at full precision and its text.
+
+    Each pass lists its first and last entries up to `limit` (0: all); `left_out` counts the
+    entries in between. One entry is built at a time, so memory stays small at any size.
+    """
+    labels = d.labels
+    head = {"output": labels[d.output], "wrt": None if d.wrt is None else labels[d.wrt]}
+    yield json.dumps(head)[:-1]
+    left_out = {}
+    for key, items, entry in (("forward", d.forward, _forward_entry), ("backward", d.order, _gradient_entry)):
+        first, last, left_out[key] = pick([1] * len(items), limit)
+        yield f', "{key}": ['
+        for n, (k, _, _) in enumerate(first + last):
+            yield (", " if n else "") + json.dumps(entry(d, items[k]), allow_nan=False)
+        yield "]"
+    tail = {"unreached": [labels[v] for v in d.unreached], "left_out": left_out}
+    if notes:
+        tail["notes"] = notes
+    yield ", " + json.dumps(tail)[1:] + "\n"
+
+
+def _forward_entry(d: Derivation, i: int) -> dict:
+    f = d.line(i)
+    return {
+        "node": d.labels[i], "source": f.source, "expr": f.expr, "numbers": f.numbers, "value": f.value,
+        "text": plain(forward_line(d, i)),
+    }  # fmt: skip
+
+
+def _gradient_entry(d: Derivation, i: int) -> dict:
+    g = d.gradient(i)
+    return {
+        "node": d.labels[i], "grad": finite(g.value),
+        "terms": [
+            {"via": d.labels[t.via], "upstream": finite(t.upstream), "local": t.local, "numbers": t.numbers,
+             "local_value": finite(t.local_value), "value": finite(t.value), "note": t.note or None}
+            for t in g.terms
+        ],
+        "lines": [plain(line) for line in gradient_lines(d, i)],
+    }  # fmt: skip

@@ -1,15 +1,14 @@
-"""The `step` report: variables before / grad / after, the output along the way, its change; JSON."""
+"""The `step` report: variables before / grad / after, the output along the way, its change."""
 
 from __future__ import annotations
 
 from rich import box
 from rich.console import Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
 from ..descent import Descent, checkpoints
-from .fmt import number
+from ..fmt import number
 
 
 def _table(*columns: str) -> Table:
@@ -56,16 +55,3 @@ def step_report(d: Descent, precision: int = 4) -> Group:
     if d.steps > 1:
         parts += [summary_table(d, precision), ""]
     return Group(*parts, change_line(d, precision))
-
-
-def progress_bar(console, label: str) -> Progress:
-    """The bar shown on a terminal while many steps run; it disappears when they are done."""
-    return Progress(
-        TextColumn("descending"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(label + " {task.fields[value]}"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )

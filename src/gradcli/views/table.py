@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich import box
 from rich.table import Table
 
+from ..fmt import number
 from ..program import Run
-from .fmt import number
 
 
 def describe(run: Run, i: int) -> str:

@@ -1,16 +1,16 @@
-"""The `train` report: what was trained, loss and accuracy along the way, the final accuracy; JSON."""
+"""The `train` report: what was trained, loss and accuracy along the way, the final accuracy."""
 
 from __future__ import annotations
 
 from rich import box
 from rich.console import Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from ..train import Data, History, Network
-from .fmt import number
-from .step import checkpoints
+from ..datasets import Data
+from ..descent import checkpoints
+from ..fmt import number
+from ..training import History, Network
 
 
 def describe(data: Data, network: Network, steps: int, lr: float) -> str:
@@ -35,33 +35,3 @@ def train_report(data: Data, network: Network, history: History, lr: float, prec
     right = round(history.final_accuracy * len(data))
     verdict = Text(f"final accuracy: {history.final_accuracy:.1%} ({right} of {len(data)} samples)")
     return Group(describe(data, network, steps, lr), "", table, "", verdict)
-
-
-def train_record(data: Data, network: Network, history: History, lr: float, seed: int) -> dict:
-    """The JSON record: the run's settings, loss and accuracy per step (before its update), the end."""
-    return {
-        "data": data.name,
-        "samples": len(data),
-        "hidden": network.sizes[1:-1],
-        "parameters": len(network.params),
-        "lr": lr,
-        "seed": seed,
-        "steps": len(history.loss),
-        "loss": history.loss,
-        "accuracy": history.accuracy,
-        "final_loss": history.final_loss,
-        "final_accuracy": history.final_accuracy,
-    }
-
-
-def progress_bar(console) -> Progress:
-    """The bar shown on a terminal while training; it disappears when done."""
-    return Progress(
-        TextColumn("training"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}  accuracy {task.fields[accuracy]}"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
