@@ -3,7 +3,8 @@
 Model: sympy's `StrPrinter` and `LatexPrinter`, which put brackets by precedence only where they
 are needed. The program form writes exactly the tree it is given (`a - (b - c)` keeps its
 brackets, `a*b*c` is `(a*b)*c`), so that reading it back computes the same floats; it differs
-only where that is exact (`-(a*b)` is written `-a*b`).
+only where that is exact (`-(a*b)` is written `-a*b`, and a number whose decimals recur as the
+fraction gradcli divides to the same float: `2/3`, not `0.6666666666666666`).
 
 `Layout` decides which nodes become statements of their own: each formula asked for (its name
 given), every node used more than once (named as the program named it, else `t1`, `t2`, ...),
@@ -40,6 +41,18 @@ def number(value: float) -> str:
     return text
 
 
+def fraction(value: float) -> tuple[int, int] | None:
+    """(p, q) when `value` is the float nearest p/q for a small q and its decimals recur (`2/3`, not
+    `0.5`): gradcli computes p/q as the same float, and a reader sees what the number is."""
+    if not math.isfinite(value) or value.is_integer() or len(repr(value)) <= 8:
+        return None
+    for q in range(3, 100):
+        p = round(value * q)
+        if p / q == value and abs(p) < 10**6:
+            return p, q
+    return None
+
+
 class Layout:
     """Which nodes of `expr` are written as statements, and under what names.
 
@@ -74,7 +87,8 @@ class Layout:
         text_length = [0] * len(expr)
         for i in self.order:
             if not args[i]:
-                text_length[i] = len(str(expr.values[i])) if ops[i] == "var" else len(number(expr.values[i]))
+                value = expr.values[i]
+                text_length[i] = len(str(value)) if ops[i] == "var" else len(TEXT.constant(value)[0])
                 continue
             shared = uses[i] >= 2 or (i in root_of and uses[i] >= 1)
             length = 4 + len(ops[i]) + sum(text_length[a] for a in args[i])
@@ -122,15 +136,16 @@ class Style:
         if op == "var":
             return self.name(expr.values[i]), ATOM
         if op == "const":
-            value = expr.values[i]
-            return self.number(value), UNARY if value < 0 else ATOM
+            return self.constant(expr.values[i])
         parts = [texts[a] for a in args]
         precedence = PRECEDENCE.get(op)
         if precedence is None:
             return self.call(op, [text for text, _ in parts]), ATOM
         if op == "neg":
             ((text, inner),) = parts
-            return self.negate(text, inner), UNARY
+            # `-a*b` reads back as the product (-a)*b (the same float as -(a*b)): it binds as a product,
+            # so `c*-(a*b)` is written `c*(-a*b)`, never `c*-a*b`, which is (c*-a)*b
+            return self.negate(text, inner), PRODUCT if inner == PRODUCT else UNARY
         (left, lp), (right, rp) = parts
         if op == "pow":
             return self.power(self.group(left, lp < ATOM), self.group(right, rp < UNARY, exponent=True)), POWER
@@ -140,6 +155,13 @@ class Style:
 
     def number(self, value: float) -> str:
         return number(value)
+
+    def constant(self, value: float) -> tuple[str, int]:
+        """A number in a formula, and how it binds: `2`, `-0.5` (a sign), `2/3` (a quotient)."""
+        ratio = fraction(value)
+        if ratio is not None:
+            return f"{ratio[0]}/{ratio[1]}", PRODUCT
+        return self.number(value), UNARY if value < 0 else ATOM
 
     def call(self, op: str, args: list[str]) -> str:
         return f"{op}({', '.join(args)})"
@@ -190,6 +212,13 @@ class LatexStyle(Style):
             return f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
         return text
 
+    def constant(self, value: float) -> tuple[str, int]:
+        ratio = fraction(value)
+        if ratio is not None:
+            text = f"\\frac{{{abs(ratio[0])}}}{{{ratio[1]}}}"
+            return (f"- {text}", UNARY) if ratio[0] < 0 else (text, ATOM)
+        return super().constant(value)
+
     def call(self, op: str, args: list[str]) -> str:
         if op == "sqrt":
             return f"\\sqrt{{{args[0]}}}"
@@ -218,7 +247,8 @@ class LatexStyle(Style):
             return f"\\frac{{{top}}}{{{bottom}}}", ATOM
         if op == "mul":  # a product reads the same however it is grouped: brackets for sums and signs only
             (left, lp), (right, rp) = (texts[a] for a in expr.args[i])
-            left, right = self.group(left, lp < PRODUCT), self.group(right, rp < PRODUCT or rp == UNARY)
+            left = self.group(left, lp < PRODUCT)
+            right = self.group(right, rp < PRODUCT or rp == UNARY or right.startswith("-"))
             return self.binary(op, left, right, lp, rp), PRODUCT
         return super().node(expr, i, texts)
 

@@ -23,13 +23,15 @@ The rules, each applied once, as a node is made (constant work per node):
     `3*x`, and the same for `-`), also with a term of a sum (`u + (u + 1)` -> `2*u + 1`);
     `u*u` -> `u**2`, `u**a*u**b` -> `u**(a + b)` (and `u**a*u`), `(u/v)/v` -> `u/v**2`;
     numbers go to the front of a product (`u*2` -> `2*u`, `2*(3*u)` -> `6*u`, `u*(2*v)` -> `2*u*v`),
+    and a number times a product with a number in front is one number (`3*(-2*u*v/w)` -> `-6*u*v/w`,
+    looking at most 8 factors deep),
     and numbers of a sum together (`u - 3 + 1` -> `u - 2`);
   * order: the two operands of `+` and `*` are put in one order (numbers first in a product and
     last in a sum; then variables and their powers, products, quotients, sums, function calls),
     so that `a*b` and `b*a` are one node;
   * signs: `-(-u)` -> u; `u + -v` -> `u - v`; `-u + v` -> `v - u`; `u - -v` -> `u + v`;
     `u + -2` -> `u - 2`; `-(a - b)` -> `b - a`; `(-a)*(-b)` -> `a*b`; `a*(-b)` and `(-a)*b` ->
-    `-(a*b)`, and the same for `/`; `-(2*u)` -> `-2*u`.
+    `-(a*b)`, and the same for `/`; `-(2*u*v)` -> `-2*u*v`.
 Every rule is exact in floating point but like terms and gathering numbers, which change the
 order in which the rounding happens; so a formula gives the engine's gradient to the last bit wherever
 those did not apply.
@@ -48,6 +50,7 @@ from .ops import OPS
 FOLDED = frozenset({"add", "sub", "mul", "div", "pow", "neg", "id", "abs", "sign", "step", "relu", "max", "min"})
 
 ZERO, ONE = 0.0, 1.0
+LEAD = 8  # how deep in a product the rules look for its number (constant work per node)
 
 
 # ---- the op table's derivative expressions, parsed once --------------------------------------------
@@ -212,9 +215,7 @@ class Expr:
             return args[0]
         if op == "sub":
             return self.make("sub", args[1], args[0])
-        if op in ("mul", "div") and self.ops[args[0]] == "const":
-            return self.make(op, self.const(-self.values[args[0]]), args[1])
-        return None
+        return self._scaled(u, -1.0)  # -(2*u*v) -> -2*u*v
 
     def _like(self, a: int, b: int, sign: float) -> int | None:
         """a + sign*b with like terms gathered: both multiples of one node, or one of them like a term
@@ -276,9 +277,38 @@ class Expr:
             return args[0]
         if op == "const" and self.values[i] < 0:
             return self.const(-self.values[i])
-        if op in ("mul", "div") and self.ops[args[0]] == "const" and self.values[args[0]] < 0:
-            return self.make(op, self.const(-self.values[args[0]]), args[1])
+        spine = self._lead(i)
+        if spine is not None and self.values[spine[-1]] < 0:
+            return self._scaled(i, -1.0)
         return None
+
+    def _lead(self, i: int) -> list[int] | None:
+        """The left spine of a product or quotient down to its leading number (`2*u*v/w`: the nodes
+        from i to 2), looked for at most LEAD levels deep; None when it has no number in front."""
+        spine = [i]
+        for _ in range(LEAD):
+            node = spine[-1]
+            if self.ops[node] not in ("mul", "div"):
+                return None
+            first = self.args[node][0]
+            spine.append(first)
+            if self.ops[first] == "const":
+                return spine
+        return None
+
+    def _scaled(self, i: int, factor: float) -> int | None:
+        """Node i, a product with a number in front (see `_lead`), with that number times `factor`
+        (`-1`: exact; another number: gathering numbers); None when i has none or it overflows."""
+        spine = self._lead(i)
+        if spine is None:
+            return None
+        value = self.values[spine[-1]] * factor
+        if not math.isfinite(value):
+            return None
+        node = self.const(value)
+        for k in reversed(spine[:-1]):
+            node = self.make(self.ops[k], node, self.args[k][1])
+        return node
 
     def _numbers(self, a: int, b: int, sign: float) -> int | None:
         """(p ± c1) ± c2 -> p ± (c1 ± c2) for numbers c1, c2."""
@@ -301,6 +331,10 @@ class Expr:
             return self.make("neg", a)
         if self.ops[b] == "const":
             return self.make("mul", b, a)
+        if self.ops[a] == "const":  # 2*(3*u*v) -> 6*u*v
+            scaled = self._scaled(b, self.values[a])
+            if scaled is not None:
+                return scaled
         if self.ops[b] == "mul" and self.ops[self.args[b][0]] == "const":  # numbers to the front
             inner, rest = self.args[b]
             if self.ops[a] == "const":
@@ -339,12 +373,14 @@ class Expr:
         return None
 
     def _minus(self, a: int, b: int):
-        """For a product or quotient with a negated operand (`-u`, or `-2/u` beside a node that is not a
-        number): the minus taken outside (`-(a*b)`), as a function of the op; or None."""
+        """For a product or quotient with a negated operand (`-u` either side, or `-2*u` on the right
+        beside a node that is not a number): the minus taken outside (`-(a*b)`, where `_neg` puts it
+        in a leading number if there is one), as a function of the op; or None. A left operand
+        `-2*u` is left as it is: its minus is already in the product's leading number."""
         kinds = (self.ops[a], self.ops[b])
         if "const" in kinds or ("neg" not in kinds and "div" not in kinds):
             return None
-        inner_a, inner_b = self._negated(a), self._negated(b)
+        inner_a, inner_b = self.args[a][0] if kinds[0] == "neg" else None, self._negated(b)
         if inner_a is None and inner_b is None:
             return None
         if inner_a is not None and inner_b is not None:
