@@ -52,7 +52,7 @@ def command(args, file, sets, wrt, order, of, fmt, strict):
         run = Run.of(graph, bindings, output, strict)  # the program itself must have a value here
         values = derivative.values(bindings)
     if fmt == "json":
-        from ..views.diff import diff_record
+        from ..views.records import diff_record
 
         kit.echo_json(diff_record(derivative, values))
     else:

@@ -35,7 +35,7 @@ def command(args, file, sets, wrt, of, fmt, precision, strict):
     graph = program.graph
     result = hessian(graph, program.bindings(), program.output(), moving(graph, wrt, ()), strict)
     if fmt == "json":
-        from ..views.hessian import hessian_record
+        from ..views.records import hessian_record
 
         kit.echo_json(hessian_record(result))
     else:

@@ -1,4 +1,5 @@
-"""`gradcli diff`'s output: the derivative program as text (valid gradcli input), LaTeX, or a JSON record."""
+"""`gradcli diff`'s output: the derivative program as text (valid gradcli input), or LaTeX; its JSON
+record is `records.diff_record`."""
 
 from __future__ import annotations
 
@@ -39,20 +40,3 @@ def diff_latex(derivative: Derivative, values: dict[str, float] | None = None) -
             line += f" = {LATEX.number(values[name]) if finite(values[name]) is not None else describe(values[name])}"
         lines.append(line + "\n")
     return "".join(lines)
-
-
-def diff_record(derivative: Derivative, values: dict[str, float] | None = None) -> dict:
-    """The JSON record (docs/json.md): formulas and values keyed by variable (`x`), or by `x,z` past order 1."""
-    texts = derivative.texts()
-
-    def key(wrt: tuple[str, ...]) -> str:
-        return ",".join(wrt)
-
-    return {
-        "output": derivative.label,
-        "wrt": derivative.wrt,
-        "order": derivative.order,
-        "derivatives": {key(f.wrt): texts[f.name] for f in derivative.formulas},
-        "program": derivative.program(),
-        "values": None if values is None else {key(f.wrt): finite(values[f.name]) for f in derivative.formulas},
-    }

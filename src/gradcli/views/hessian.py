@@ -1,4 +1,5 @@
-"""`gradcli hessian`'s output: the value, then one row per variable (value, gradient, second derivatives)."""
+"""`gradcli hessian`'s output: the value, then one row per variable (value, gradient, second derivatives); its JSON
+record is `records.hessian_record`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..fmt import finite, number
+from ..fmt import number
 from ..hessian import Hessian
 
 
@@ -29,15 +30,3 @@ def hessian_table(h: Hessian, precision: int = 4) -> Group:
     columns = ", ".join(names)
     key = Text(f"grad: d{label}/d(row); columns {columns}: the Hessian, d2{label}/d(row)d(column)", style="dim")
     return Group(value, "", table, "", key)
-
-
-def hessian_record(h: Hessian) -> dict:
-    """The JSON record (docs/json.md); a number that is not finite is null."""
-    run = h.run
-    return {
-        "output": run.graph.labels()[run.output],
-        "value": run.values[run.output],
-        "variables": h.names,
-        "gradient": {name: finite(run.grads[i]) for name, i in zip(h.names, h.variables)},
-        "hessian": [[finite(v) for v in row] for row in h.matrix],
-    }
