@@ -72,3 +72,44 @@ def hessian(graph: Graph, bindings: dict[str, float], output: int, variables: li
     if strict and not result.finite:
         raise EvalError(f"a second derivative of {graph.labels()[output]} is infinite or undefined here")
     return result
+
+
+class NoNewtonStep(EvalError):
+    """The Hessian has no inverse here, or Newton's step would not head for a minimum."""
+
+
+class Newton:
+    """Newton's direction `H^-1 g` for the moving `variables` (program nodes), at any point.
+
+    The linear system is solved by numpy (LAPACK's LU with pivoting), after the Hessian's
+    eigenvalues say it is positive definite: a Hessian that is singular (an eigenvalue 0, to
+    1e-12 of the largest) or not positive definite (a saddle point or a maximum ahead) is a
+    `NoNewtonStep`, which says so and suggests gradient descent.
+    """
+
+    def __init__(self, graph: Graph, output: int, variables: list[int]):
+        self.second = SecondOrder(graph, output, variables)
+        self.label = graph.labels()[output]
+
+    def direction(self, bindings: dict[str, float], gradient: list[float]) -> list[float]:
+        """`H^-1 g` at the bindings, `gradient` the moving variables' first derivatives there."""
+        import numpy as np
+
+        h = np.array(self.second.matrix(bindings), dtype=float)
+        if not np.isfinite(h).all():
+            raise NoNewtonStep(f"a second derivative of {self.label} is infinite or undefined here{SUGGEST}")
+        eigenvalues = np.linalg.eigvalsh(h)
+        low, high = float(eigenvalues[0]), float(eigenvalues[-1])
+        scale = float(np.abs(eigenvalues).max())
+        seen = f"eigenvalue {low:.6g}" if len(eigenvalues) == 1 else f"eigenvalues {low:.6g} to {high:.6g}"
+        smallest = float(np.abs(eigenvalues).min())
+        if smallest <= 1e-12 * scale:
+            kind = "singular" if smallest == 0 else "nearly singular"
+            raise NoNewtonStep(f"the Hessian is {kind} here ({seen}): Newton's step is undefined{SUGGEST}")
+        if low < 0:
+            kind, toward = ("indefinite", "a saddle point") if high > 0 else ("negative definite", "a maximum")
+            raise NoNewtonStep(f"the Hessian is {kind} here ({seen}): Newton's step heads for {toward}{SUGGEST}")
+        return [float(d) for d in np.linalg.solve(h, np.array(gradient, dtype=float))]
+
+
+SUGGEST = "; try --method gd"

@@ -96,6 +96,8 @@ def step_json(d: Descent, chunk: int = 10_000) -> Iterator[str]:
         "grads": {n: finite(start.grads[i]) for n, i in variables.items()},
         "after": {"value": d.history[-1], "values": {n: d.values[i] for n, i in variables.items()}},
     }
+    if d.method != "gd":
+        head = {"output": head.pop("output"), "method": d.method} | head
     yield json.dumps(head, allow_nan=False)[:-1] + ', "history": ['
     history = d.history.all
     for first in range(0, len(history), chunk):
