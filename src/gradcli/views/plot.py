@@ -1,6 +1,7 @@
 """The pictures of `gradcli plot` and `step --plot`, drawn with matplotlib's Agg canvas (no display).
 
-* a curve: one panel per series (the output, then its derivative), sharing the horizontal axis;
+* a curve: one panel per series (the output, its derivative, its second derivative if asked),
+  sharing the horizontal axis;
   gaps where a value is undefined (shaded where the output itself is), kinks marked by a dotted
   line and a ring on the output;
 * a surface: filled contours of the output, the negative gradient as arrows (thinned), kinks as
