@@ -127,7 +127,7 @@ def test_printed_text_computes_the_same_floats_as_its_nodes(text, x, y, z):
         ("y = pi*x", "dy_dx = pi"),
         ("y = (x - 3)**2 + (z + 1)**2", "dy_dx = 2*(x - 3)\ndy_dz = 2*(z + 1)"),
         ("y = tanh(x/3)*2", "dy_dx = 2/3*(1 - tanh(x/3)**2)"),  # a recurring decimal as a fraction
-        ("y = -3*(2*x*sin(x))", "dy_dx = -6*cos(x)*x - 6*sin(x)"),  # numbers of a product gathered
+        ("y = -3*(2*x*sin(x))", "dy_dx = -6*x*cos(x) - 6*sin(x)"),  # numbers of a product gathered
         ("y = log0(cos(x/3)**2)", "t1 = x/3\nt2 = cos(t1)\ndy_dx = -2/3*t2*(1/t2**2)*sin(t1)"),
     ],
 )

@@ -342,6 +342,8 @@ class Expr:
             if self.ops[a] == "mul" and self.ops[self.args[a][0]] == "const":
                 c, u = self.args[a]
                 return self.make("mul", self.make("mul", self.make("mul", c, inner), u), rest)
+            if self._order("mul", rest) < self._order("mul", a):  # u*(2*v) -> 2*v*u where (2*v)*u is the order
+                a, rest = rest, a
             return self.make("mul", self.make("mul", inner, a), rest)
         minus = self._minus(a, b)
         if minus is not None:
