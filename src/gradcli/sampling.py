@@ -1,10 +1,11 @@
 """A program sampled over a range of one variable (a curve) or two (a surface), in vectorised passes.
 
 A curve holds its series: the output, then its derivative, then (`order` 2) its second
-derivative, from the derivative program that `hessian` differentiates (one `Series` each). Where a value is undefined the series holds
-NaN; where an op has a kink between two samples (its edge changes sign) the kink is recorded,
-and the derivatives break there; where the function jumps between two samples (a pole: the
-secant disagrees in sign with the derivative on both sides) every series breaks there.
+derivative, from the derivative program that `hessian` differentiates (one `Series` each).
+Where a value is undefined the series holds NaN; where an op has a kink between two samples
+(its edge changes sign) the kink is recorded, and the derivatives break there; where the
+function jumps between two samples (a pole: the secant disagrees in sign with the derivative on
+both sides) every series breaks there.
 """
 
 from __future__ import annotations
