@@ -20,7 +20,7 @@ The rules, each applied once, as a node is made (constant work per node):
     `1*u`, `u*1`, `u + 0`, `u - 0`, `u/1`, `u**1` -> u; `u**0`, `1**u` -> 1; `0/u` -> 0;
     `u - u` -> 0; `log0(c)` -> `log(c)` for a positive number c;
   * like terms: `a*u + b*u` -> `(a + b)*u` for numbers a, b (so `u + u` -> `2*u`, `2*x + x` ->
-    `3*x`, and the same for `-`), also with a term of a sum (`u + (u + 1)` -> `2*u + 1`);
+    `3*x`, and the same for `-`), also with a term of a sum (`u + (u + 1)` -> `2*u + 1`, 8 terms deep);
     `u*u` -> `u**2`, `u**a*u**b` -> `u**(a + b)` (and `u**a*u`), `(u/v)/v` -> `u/v**2`;
     numbers go to the front of a product (`u*2` -> `2*u`, `2*(3*u)` -> `6*u`, `u*(2*v)` -> `2*u*v`),
     and a number times a product with a number in front is one number (`3*(-2*u*v/w)` -> `-6*u*v/w`,
@@ -232,18 +232,31 @@ class Expr:
         if ops[b] in ("add", "sub") and ops[a] not in ("add", "sub"):  # a ± (p ± q)
             p, q = args[b]
             flip = "sub" if (ops[b] == "sub") == (sign > 0) else "add"  # how q enters the result
-            if self._term(p)[1] == u:
+            if self._has_term(p, u):
                 return self.make(flip, self.make(op, a, p), q)
             if self._term(q)[1] == u:
                 return self.make(op, self.make(flip, a, q), p)
         if ops[a] in ("add", "sub") and ops[b] not in ("add", "sub"):  # (p ± q) ± b
             p, q = args[a]
-            if self._term(p)[1] == v:
+            if self._has_term(p, v):
                 return self.make(ops[a], self.make(op, p, b), q)
             if self._term(q)[1] == v:  # p + (q ± b), or p - (q ∓ b)
                 inner = op if ops[a] == "add" else ("sub" if op == "add" else "add")
                 return self.make(ops[a], p, self.make(inner, q, b))
         return None
+
+    def _has_term(self, i: int, u: int) -> bool:
+        """Whether node i is a multiple of u, or a sum with such a term (looked for down its left
+        side, at most LEAD sums deep): `(u + 1) - 2*v` has the term u."""
+        ops = self.ops
+        for _ in range(LEAD):
+            if ops[i] not in ("add", "sub"):
+                break
+            p, q = self.args[i]
+            if ops[q] not in ("add", "sub") and self._term(q)[1] == u:
+                return True
+            i = p
+        return ops[i] not in ("add", "sub") and self._term(i)[1] == u
 
     def _add(self, a: int, b: int) -> int | None:
         if self._is(a, ZERO):
