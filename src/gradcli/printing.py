@@ -63,13 +63,7 @@ class Layout:
     def __init__(self, expr: Expr, roots: list[tuple[str, int]], taken=()):
         self.expr, self.roots = expr, roots
         ops, args = expr.ops, expr.args
-        reach = bytearray(len(expr))
-        stack = [node for _, node in roots]
-        while stack:
-            i = stack.pop()
-            if not reach[i]:
-                reach[i] = 1
-                stack.extend(args[i])
+        reach = expr.reached(node for _, node in roots)
         uses = [0] * len(expr)
         for i in range(len(expr)):
             if reach[i]:

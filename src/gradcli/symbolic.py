@@ -146,6 +146,17 @@ class Expr:
     def var(self, name: str) -> int:
         return self._new(("var", name), "var", (), name)
 
+    def reached(self, nodes) -> bytearray:
+        """1 for every node that `nodes` need (themselves and their arguments, all the way down)."""
+        reach = bytearray(len(self.ops))
+        stack, args = list(nodes), self.args
+        while stack:
+            i = stack.pop()
+            if not reach[i]:
+                reach[i] = 1
+                stack.extend(args[i])
+        return reach
+
     def number(self, i: int) -> float | None:
         """Node i's value if it is a number, else None."""
         return self.values[i] if self.ops[i] == "const" else None
@@ -492,13 +503,7 @@ def to_graph(expr: Expr, roots: list[tuple[str, int]]) -> tuple[Graph, dict[int,
     the graph node of each Expr node: for the engine to evaluate and differentiate, and to draw."""
     from .graph import Node
 
-    reach = bytearray(len(expr))
-    stack = [node for _, node in roots]
-    while stack:
-        i = stack.pop()
-        if not reach[i]:
-            reach[i] = 1
-            stack.extend(expr.args[i])
+    reach = expr.reached(node for _, node in roots)
     nodes, index, variables = [], {}, {}
     for i in range(len(expr)):
         if not reach[i]:
