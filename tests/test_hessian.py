@@ -100,6 +100,8 @@ def test_random_programs_against_differences_of_the_gradient(text, x, y, z):
     except DomainError:
         assume(False)
     assume(all(abs(v) < 1e3 for v in values))
+    # near a pole (tan at pi/2) differences of the gradient lose digits; torch checks those points
+    assume(all(abs(h) < 1e4 for row in reference for h in row))
     assume(not any(node.op in ("relu", "abs", "max", "min", "sign", "step") for node in graph.nodes))
     result = hessian(graph, at, graph.output, list(graph.variables.values()))
     for mine, theirs in zip(result.matrix, reference):
