@@ -6,7 +6,7 @@
 
 Targets: 1 engine (bench_engine), 2 Value API (bench_value), 3 from text (bench_text), 4 first picture
 and start-up, 5 many steps (bench_cli), 6 train (bench_train), 7 batch and plot (bench_batch; `--big` adds
-the 10,000,000-row file). A peer that is not installed is skipped with a
+the 10,000,000-row file), 8 hessian and diff (bench_second). A peer that is not installed is skipped with a
 note. Figures are medians; ratios are peer / gradcli, so "12x" means gradcli is 12 times faster.
 """
 
@@ -121,6 +121,9 @@ def main() -> None:
     batch = optional("bench_batch")
     if batch is not None:
         rows += batch.main(20_000 if quick else 1_000_000, 1 if quick else 3, 2 if quick else 10, options.big)
+    second = optional("bench_second")
+    if second is not None:
+        rows += second.main(1_000 if quick else 10_000, 1 if quick else 3)
 
     print()
     print(f"Python {platform.python_version()} on {platform.machine()}, {platform.node() or 'this machine'}")

@@ -22,10 +22,13 @@ from gradcli.cli import cli
 
 #: Commands whose non-zero exit can be a result rather than an error: the report is on stdout.
 RESULT_EXITS = {"check": 1, "audit": 1}
-#: Options that keep a run short; options given after them win (click keeps the last).
-QUICK = {"train": ["--steps", "2", "--hidden", "2"], "audit": ["--examples", "3"]}
+#: Options that keep a run short, or that a command needs in its default mode (step's gradient
+#: descent needs --lr, which --method newton does not); options given after them win (click keeps the last).
+QUICK = {"train": ["--steps", "2", "--hidden", "2"], "audit": ["--examples", "3"], "step": ["--lr", "0.1"]}
 #: Commands that sample a program over a range (--NAME LO:HI): a failing sample is a gap, not an error.
 SAMPLING = {"plot"}
+#: Commands that work on a program with unbound variables: graph draws the bare structure, diff writes formulas.
+SYMBOLIC = {"graph", "diff"}
 #: Commands whose input is a file but not a program: the option that names it (None: the argument).
 INPUT_OPTIONS = {"train": "--data", "audit": None}
 #: What such a command runs on when a test gives it no input (train makes its own data).

@@ -153,7 +153,7 @@ def test_bare_gradcli_prints_the_help_and_exits_0():
         ("chekc", "no such command 'chekc'; did you mean check?"),
         (
             "frobnicate",
-            "no such command 'frobnicate' (commands: eval, graph, step, explain, check, train, audit, plot, help)",
+            "no such command 'frobnicate' (commands: eval, graph, step, explain, diff, hessian, check, train, audit, plot, help)",
         ),
     ],
 )

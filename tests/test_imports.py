@@ -49,6 +49,8 @@ CASES = {
     ),
     "explain --format json": (["explain", "y = x*x + x", "--x", "3", "--format", "json"], set()),
     "check --format json": (["check", "y = relu(x) + x*x", "--x", "0", "--format", "json"], set()),
+    "diff --format json": (["diff", "y = x**2*sin(x)", "--x", "2", "--format", "json"], set()),
+    "hessian --format json": (["hessian", "y = x**3*z", "--x", "2", "--z", "1", "--format", "json"], set()),
     # the network runs over every sample at once on numpy arrays
     "train --format json": (["train", "--steps", "2", "--hidden", "2", "--format", "json"], {"numpy"}),
     # random programs are made and shrunk by hypothesis

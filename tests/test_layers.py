@@ -17,10 +17,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "gradcli"
 LAYERS = {
     "base": ["ops", "errors", "suggest", "fmt", "collector", "interrupts", "cache", "output", "source",
              "jsonnumbers", "raster", "wasmcache"],
-    "core": ["graph", "parser", "autodiff", "symbolic", "value", "nn", "engine"],
+    "core": ["graph", "parser", "autodiff", "symbolic", "printing", "value", "nn", "engine"],
     "models": [
         "program", "descent", "derivation", "gradcheck", "torchcheck", "datasets", "training", "batch",
-        "batchjob", "datafile", "sampling", "audit",
+        "batchjob", "datafile", "sampling", "audit", "formulas", "hessian",
     ],
     "views": ["views", "render", "walkpage"],
     "commands": ["commands"],

@@ -91,6 +91,8 @@ def test_a_wholly_undefined_curve_says_so():
         ),
         (["y = x", "--y", "0:1"], "y is computed by the program, not a variable (its variables: x)"),
         (["y = x", "--x", "0:1", "--points", "1"], "'--points': 1 is not in the range 2<=x<=1000000"),
+        (["f = x*y", "--x", "0:1", "--y", "0:1", "--order", "2"], "--order 2 is for one range; with two the contours"),
+        (["y = x", "--x", "0:1", "--order", "3"], "'--order': 3 is not in the range 1<=x<=2"),
     ],
 )
 def test_bad_plots_are_input_errors(args, message):
@@ -137,6 +139,53 @@ def test_a_pole_breaks_every_series_instead_of_drawing_a_spike():
 def test_the_series_are_one_list_so_another_derivative_is_one_more_entry():
     c = sampled("y = sin(x)", 0, 1, points=3)
     assert [(s.name, s.order) for s in c.series] == [("y", 0), ("dy/dx", 1)]
+
+
+# ---- the second derivative (--order 2) -----------------------------------------------------------
+
+
+def test_order_2_adds_the_second_derivative_column():
+    result = run_cli("plot", "y = x**3 - x", "--x", "-1:1", "--points", "5", "--order", "2")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "x,y,dy/dx,d2y/dx2\n-1.0,0.0,2.0,-6.0\n-0.5,0.375,-0.25,-3.0\n0.0,0.0,-1.0,0.0\n"
+        "0.5,-0.375,-0.25,3.0\n1.0,0.0,2.0,6.0\n"
+    )
+    # undefined where the function is; a derivative that is constant along the range; --wrt another variable
+    result = run_cli("plot", "y = log(x)", "--x", "-1:1", "--points", "3", "--order", "2")
+    assert result.stdout == "x,y,dy/dx,d2y/dx2\n-1.0,,,\n0.0,,,\n1.0,0.0,1.0,-1.0\n"
+    result = run_cli("plot", "y = 3*x + w", "--x", "-1:1", "--w", "2", "--points", "3", "--order", "2")
+    assert result.stdout == "x,y,dy/dx,d2y/dx2\n-1.0,-1.0,3.0,0.0\n0.0,2.0,3.0,0.0\n1.0,5.0,3.0,0.0\n"
+    result = run_cli("plot", "y = x*w**3", "--x", "-1:1", "--w", "2", "--points", "3", "--order", "2", "--wrt", "w")
+    assert result.stdout == "x,y,dy/dw,d2y/dw2\n-1.0,-8.0,-12.0,-12.0\n0.0,0.0,0.0,0.0\n1.0,8.0,12.0,12.0\n"
+
+
+@pytest.mark.parametrize(
+    "program", ["y = tanh(x)*sin(3*x)", "y = x**x", "y = sigmoid(x**2 - 1)/(1 + x**2)", "y = relu(x)**3 - abs(x)*x"]
+)
+def test_the_second_derivative_is_the_hessians_and_the_first_derivatives_slope(program):
+    graph = parse(program)
+    c = curve(Batch(graph), "x", 0.05, 2.05, 2001, order=2)
+    (_, f), (_, d), (name, d2) = ((s.name, s.values) for s in c.series)
+    assert name == "d2y/dx2"
+    h = c.x[1] - c.x[0]
+    slope = (d[2:] - d[:-2]) / (2 * h)  # the first derivative's central difference
+    assert d2[1:-1] == pytest.approx(slope, rel=1e-3, abs=1e-3)
+    from gradcli.hessian import hessian
+
+    for k in (0, 777, 2000):
+        at = hessian(graph, {"x": float(c.x[k])}, graph.output, [graph.variables["x"]])
+        assert d2[k] == pytest.approx(at.matrix[0][0], rel=1e-12, abs=1e-15)
+
+
+def test_order_2_draws_a_third_panel(tmp_path):
+    from gradcli.views.plot import curve_figure
+
+    fig = curve_figure(curve(Batch(parse("y = relu(x)**2 + log(x + 2)")), "x", -3, 1, 200, order=2))
+    assert [ax.get_ylabel() for ax in fig.axes] == ["y", "dy/dx", "d2y/dx2"]
+    target = tmp_path / "t.png"
+    result = run_cli("plot", "y = tanh(x)", "--x", "-4:4", "--order", "2", "--out", str(target))
+    assert result.exit_code == 0 and target.read_bytes()[:8] == PNG
 
 
 def test_a_surface_holds_the_gradient_and_the_kink_lines():

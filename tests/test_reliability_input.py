@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
-from reliability import SAMPLING, assert_clean, base, bindings, program_commands, scratch_folder
+from reliability import SAMPLING, SYMBOLIC, assert_clean, base, bindings, program_commands, scratch_folder
 
 # ---- no input makes gradcli hang ------------------------------------------------------------------
 
@@ -194,11 +194,11 @@ LONG_NAMES = [
 
 @pytest.mark.parametrize(
     "command,program",
-    [  # an unbound name: graph draws the bare structure, plot asks for a range first
+    [  # an unbound name: graph draws the bare structure, diff writes formulas, plot asks for a range first
         (c, p)
         for c in program_commands()
         for p in LONG_NAMES
-        if not ((c == "graph" or c in SAMPLING) and p == LONG_NAMES[-1])
+        if not ((c in SYMBOLIC or c in SAMPLING) and p == LONG_NAMES[-1])
     ],
 )
 @pytest.mark.slow

@@ -209,7 +209,10 @@ def test_bad_options_are_one_clean_error(gradcli, options, message):
 
 def test_lr_is_required(gradcli):
     r = gradcli("step", *SEED)
-    assert (r.exit_code, r.stderr) == (2, "error: missing option '--lr'.\n")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "error: missing option '--lr' (gradient descent's learning rate; --method newton needs none)\n",
+    )
 
 
 def test_a_program_without_variables_has_nothing_to_move(gradcli):
@@ -396,3 +399,89 @@ def test_a_stopped_descent_keeps_the_summary_in_both_forms(gradcli):
     rows = {line.split()[0]: line.split()[1] for line in table.stdout.splitlines() if line[:1].isdigit()}
     assert list(rows) == ["0", "1", "2", "5", "10", "20", "50", "100", "200", "500", "510"]
     assert rows["500"] == f"{data['history'][500]:.4e}" and rows["510"] == f"{data['history'][510]:.4e}"
+
+
+# ---- Newton's method -----------------------------------------------------------------------
+
+
+def test_one_newton_step_lands_on_a_quadratics_minimum(gradcli):
+    r = gradcli("step", *BOWL, "--method", "newton")
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert r.stdout == (
+        "variable   before      grad     after\n"
+        "─────────────────────────────────────\n"
+        "x          0.0000   -6.0000    3.0000\n"
+        "y          0.0000    2.0000   -1.0000\n"
+        "\n"
+        "out: 10.0000 -> 0.0000  (Δ -10.0000) after 1 Newton step\n"
+    )
+    data, _ = step_json(gradcli, *BOWL, "--method", "newton", "--steps", "3")
+    assert data["after"] == {"value": 0.0, "values": {"x": 3.0, "y": -1.0}}  # exactly
+    assert (data["method"], data["lr"], data["history"]) == ("newton", 1.0, [10.0, 0.0, 0.0, 0.0])
+    assert list(data) == ["output", "method", "lr", "steps", "before", "grads", "after", "history"]
+
+
+def test_newton_moves_all_variables_at_once_by_the_inverse_hessian(gradcli):
+    """A coupled quadratic: H = [[4, 2], [2, 6]], g = (4x + 2y - 2, 2x + 6y - 4); its minimum is (0.2, 0.6)."""
+    data, _ = step_json(gradcli, "2*x**2 + 2*x*y + 3*y**2 - 2*x - 4*y", "--x", "5", "--y", "-7", "--method", "newton")
+    assert data["after"]["values"] == pytest.approx({"x": 0.2, "y": 0.6}, abs=1e-15)
+    # --lr damps the step; --wrt moves one variable (a 1 by 1 Hessian): x -= (4x + 2y)/4
+    data, _ = step_json(gradcli, *BOWL, "--method", "newton", "--lr", "0.5")
+    assert data["after"]["values"] == {"x": 1.5, "y": -0.5}
+    data, _ = step_json(gradcli, "2*x**2 + 2*x*y", "--x", "1", "--y", "3", "--method", "newton", "--wrt", "x")
+    assert data["after"]["values"] == {"x": -1.5, "y": 3.0}
+
+
+def test_newton_on_a_non_quadratic_converges_fast(gradcli):
+    data, _ = step_json(
+        gradcli, "exp(x) - 2*x + (y - 1)**4", "--x", "3", "--y", "3", "--method", "newton", "--steps", "8"
+    )
+    assert data["after"]["values"]["x"] == pytest.approx(0.6931471805599453, abs=1e-12)  # log 2, quadratically
+    assert data["after"]["values"]["y"] == pytest.approx(1 + 2 * (2 / 3) ** 8)  # a quartic: 2/3 of the way each step
+
+
+@pytest.mark.parametrize(
+    "program,message",
+    [
+        ("x**2 - y**2", "the Hessian is indefinite here (eigenvalues -2 to 2): Newton's step heads for a saddle point"),
+        (
+            "-x**2 - y**2",
+            "the Hessian is negative definite here (eigenvalues -2 to -2): Newton's step heads for a maximum",
+        ),
+        ("x**3 + y**2", "the Hessian is singular here (eigenvalues 0 to 2): Newton's step is undefined"),
+        ("x + y", "the Hessian is singular here (eigenvalues 0 to 0): Newton's step is undefined"),
+        ("relu(x)**3 + y**2", "the Hessian is singular here (eigenvalues 0 to 2): Newton's step is undefined"),
+    ],
+)
+def test_no_newton_step_is_one_clean_error(gradcli, program, message):
+    r = gradcli("step", program, "--x", "0", "--y", "0", "--method", "newton")
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "", f"error: {message}; try --method gd\n")
+
+
+def test_a_newton_step_that_fails_later_keeps_the_last_state(gradcli):
+    """x**4's curvature vanishes at its minimum: Newton goes 2/3 of the way each step, until the Hessian is singular."""
+    r = gradcli(
+        "step", "x**4 + y**2", "--x", "1", "--y", "1", "--method", "newton", "--steps", "50", "--format", "json"
+    )
+    data = json.loads(r.stdout)
+    assert r.exit_code == 1 and 0 < data["steps"] < 50
+    assert data["after"]["values"]["x"] == pytest.approx((2 / 3) ** data["steps"])
+    assert r.stderr == (
+        f"error: step {data['steps'] + 1} of 50 failed: the Hessian is nearly singular here (eigenvalues "
+        f"{12 * data['after']['values']['x'] ** 2:.6g} to 2): Newton's step is undefined; try --method gd; "
+        f"the report shows step {data['steps']}, the last finite state\n"
+    )
+
+
+def test_newton_with_graph_and_plot(gradcli, tmp_path):
+    dot, png = tmp_path / "after.dot", tmp_path / "path.png"
+    r = gradcli("step", *BOWL, "--method", "newton", "--steps", "2", "--graph", str(dot), "--plot", str(png))
+    assert r.exit_code == 0, r.stderr
+    assert "x\\n3.0000" in dot.read_text() or "3.0000" in dot.read_text()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert r.stderr == f"wrote {png}\n"
+
+
+def test_bad_method_is_a_usage_error(gradcli):
+    r = gradcli("step", *BOWL, "--method", "adam")
+    assert r.exit_code == 2 and r.stderr.startswith("error: invalid value for '--method'")

@@ -23,7 +23,7 @@ from . import __version__, interrupts
 from .errors import GradcliError, InputError, Interrupted, shorten
 from .suggest import did_you_mean
 
-ORDER = ["eval", "graph", "step", "explain", "check", "train", "audit"]
+ORDER = ["eval", "graph", "step", "explain", "diff", "hessian", "check", "train", "audit"]
 
 
 class LazyGroup(click.Group):
@@ -87,6 +87,7 @@ def cli(ctx):
       gradcli graph "o=tanh(x1*w1 + x2*w2 + b)" --out neuron.svg
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.001
       gradcli explain "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2
+      gradcli diff "y = x**2*sin(x)"
       gradcli check "y = sigmoid(x)**3 + relu(x - z)" --x 0.5 --z 0.1
       gradcli train --data moons --plot boundary.png
       gradcli audit my_micrograd.py

@@ -1,4 +1,5 @@
-"""Gradient descent on one compiled graph: `v -= lr * d output / d v`, then a fresh forward pass.
+"""Gradient descent on one compiled graph: `v -= lr * d output / d v`, then a fresh forward pass;
+or Newton's method, `v -= lr * H^-1 g` over the moving variables (`hessian.Newton`).
 
 The graph is compiled once and re-run for every step. A step that fails or makes the output or a
 moving variable non-finite (or Ctrl-C) stops the descent at the last finite state, and the failing
@@ -105,9 +106,9 @@ class Descent:
 
     def __init__(
         self, graph: Graph, bindings: dict[str, float], output: int, lr: float, moving: list[int],
-        every: bool = True, strict: bool = False, trail: bool = False,
+        every: bool = True, strict: bool = False, trail: bool = False, method: str = "gd",
     ):  # fmt: skip
-        self.graph, self.output, self.lr = graph, output, lr
+        self.graph, self.output, self.lr, self.method = graph, output, lr, method
         self.label = graph.labels()[output]  # what reports call the output (an unnamed one is `out`)
         self.program = compiled(graph)
         self.start = Run.of(graph, bindings, output, strict)  # checked: a failure here is an ordinary error
@@ -116,6 +117,12 @@ class Descent:
         self.moving = [i for i in moving if math.isfinite(grads[i])]
         if not self.moving:
             raise EvalError(f"nothing can move: {self.why_held()}")
+        self.newton = None
+        if method == "newton":
+            from .hessian import Newton
+
+            self.newton = Newton(graph, output, self.moving)
+            self._deltas(self.start.values, grads)  # no Newton step from the start: an error, before any report
         self.values = list(self.start.values)
         self.history = History(self.values[output], every)  # the output before each step, then after the last
         self.last = (0, [self.values[i] for i in self.moving])  # the last finite state: step, moving values
@@ -140,8 +147,17 @@ class Descent:
         """Why variable i's gradient is infinite or undefined, from the run's notes."""
         return next((n.reason for n in run.notes if n.node == i), run.notes[0].reason if run.notes else "")
 
-    def bindings(self) -> dict[str, float]:
-        return {name: self.values[i] for name, i in self.graph.variables.items()}
+    def bindings(self, values: list[float] | None = None) -> dict[str, float]:
+        values = self.values if values is None else values
+        return {name: values[i] for name, i in self.graph.variables.items()}
+
+    def _deltas(self, values: list[float], grads: list[float]) -> list[float]:
+        """How far each moving variable goes back: lr times its gradient, or lr times Newton's
+        direction (a `NoNewtonStep` where there is none)."""
+        lr, moving = self.lr, self.moving
+        if self.newton is None:
+            return [lr * grads[i] for i in moving]
+        return [lr * d for d in self.newton.direction(self.bindings(values), [grads[i] for i in moving])]
 
     def run(self, steps: int, each=None) -> None:
         """Take up to `steps` more steps, calling `each(self)` now and then (if given) to show progress."""
@@ -176,7 +192,7 @@ class Descent:
         size, isfinite = len(values), math.isfinite
         history = self.history
         every, kept, due = history.all, history.kept, history.next  # History.append, inline: the hot path
-        trail, last = self.trail, self.last
+        trail, last, newton = self.trail, self.last, self.newton is not None
         # The moving values as a tuple, taken in C (a list comprehension is a call of its own).
         pick = itemgetter(*moving) if len(moving) > 1 else lambda values, i=moving[0]: (values[i],)
         seed = [0.0] * size
@@ -196,12 +212,19 @@ class Descent:
                             grads[a] += da(x, y, out) * g
                         if db is not None:
                             grads[b] += db(x, y, out) * g
-                    for i in moving:
-                        values[i] -= lr * grads[i]
+                    if newton:  # a Newton step: the Hessian's solve, whose own errors say why it cannot move
+                        for i, delta in zip(moving, self._deltas(values, grads)):
+                            values[i] -= delta
+                    else:
+                        for i in moving:
+                            values[i] -= lr * grads[i]
                     for i, f, a, b in forward:
                         values[i] = f(values[a]) if b is None else f(values[a], values[b])
-                except (ArithmeticError, ValueError):
+                except (DomainError, ArithmeticError, ValueError):  # _diagnose says why
                     self.problem = ""
+                    return
+                except EvalError as exc:  # Newton's method: no step from here, and why
+                    self.problem = str(exc)
                     return
                 state = pick(values)
                 now = values[output]
@@ -249,13 +272,14 @@ class Descent:
                 if not math.isfinite(grads[i]):
                     return f"d{out}/d{label[i]} became {infinite(grads[i])}: {self._reason(run, i)}"
             after = self.bindings()
-            for i in self.moving:
+            for i, delta in zip(self.moving, self._deltas(self.values, grads)):
                 name = label[i]
-                after[name] -= self.lr * grads[i]
+                after[name] -= delta
                 if not math.isfinite(after[name]):
-                    return f"{name} became {after[name]} (the update lr * d{out}/d{name} is {self.lr * grads[i]:.6g})"
+                    update = f"Newton's update for {name}" if self.newton else f"the update lr * d{out}/d{name}"
+                    return f"{name} became {after[name]} ({update} is {delta:.6g})"
             values = evaluate(graph, after)
-        except DomainError as exc:
+        except EvalError as exc:
             return str(exc)
         return f"{out} became {values[self.output]}"
 

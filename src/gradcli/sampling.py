@@ -1,10 +1,11 @@
 """A program sampled over a range of one variable (a curve) or two (a surface), in vectorised passes.
 
-A curve holds its series: the output, then its derivative (one `Series` each, so another one,
-such as a second derivative, is one more entry). Where a value is undefined the series holds
-NaN; where an op has a kink between two samples (its edge changes sign) the kink is recorded,
-and the derivatives break there; where the function jumps between two samples (a pole: the
-secant disagrees in sign with the derivative on both sides) every series breaks there.
+A curve holds its series: the output, then its derivative, then (`order` 2) its second
+derivative, from the derivative program that `hessian` differentiates (one `Series` each).
+Where a value is undefined the series holds NaN; where an op has a kink between two samples
+(its edge changes sign) the kink is recorded, and the derivatives break there; where the
+function jumps between two samples (a pole: the secant disagrees in sign with the derivative on
+both sides) every series breaks there.
 """
 
 from __future__ import annotations
@@ -119,15 +120,39 @@ def title(graph: Graph, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def curve(batch: Batch, variable: str, lo: float, hi: float, points: int, wrt: str | None = None) -> Curve:
-    """Sample the output and d output / d `wrt` (the ranged variable by default) at `points` points."""
+def curve(
+    batch: Batch, variable: str, lo: float, hi: float, points: int, wrt: str | None = None, order: int = 1
+) -> Curve:
+    """Sample the output and d output / d `wrt` (the ranged variable by default) at `points` points;
+    with `order` 2, d2 output / d `wrt`2 too."""
     x = np.linspace(lo, hi, points)
     wrt = wrt or variable
     column, edges = _sample(batch, {variable: x})
     f, d = column[batch.label], column[batch.gradient_name(wrt)]
     series = [Series(batch.label, f, 0), Series(batch.gradient_name(wrt), d, 1)]
+    if order == 2:
+        second = _second(batch, variable, x, wrt)  # undefined where the first derivative is (log(x) at x < 0)
+        series.append(Series(f"d2{batch.label}/d{wrt}2", np.where(np.isfinite(d), second, np.nan), 2))
     kinks = _kinks(batch.graph, edges, x)
     return Curve(variable, x, series, kinks, _jumps(x, f, d if wrt == variable else None), title(batch.graph))
+
+
+def _second(batch: Batch, variable: str, x: np.ndarray, wrt: str) -> np.ndarray:
+    """d2 output / d `wrt`2 along `variable` = x: the derivative program's own derivative (the
+    op table's derivative expressions, PyTorch's conventions at kinks), NaN where undefined."""
+    from .hessian import SecondOrder
+
+    graph = batch.graph
+    gradient = SecondOrder(graph, batch.output, [graph.variables[wrt]]).gradient
+    fixed = {n: v for n, v in batch.fixed.items() if n in gradient.variables}
+    inner = Batch(gradient, gradient.output, fixed)
+    if variable not in gradient.variables:  # the derivative does not vary along the range
+        column, _ = _sample(inner, {})
+    else:
+        column, _ = _sample(inner, {variable: x})
+    if wrt not in gradient.variables:  # the derivative does not depend on wrt: 0 wherever it has a value
+        return np.where(np.isfinite(column[inner.label]), 0.0, np.nan) + np.zeros_like(x)
+    return np.broadcast_to(column[inner.gradient_name(wrt)], x.shape).astype(float)
 
 
 def surface(batch: Batch, ranges: dict[str, tuple[float, float]], points: int) -> Surface:

@@ -21,13 +21,18 @@ NAME_IT = "name it .png, .svg or .pdf for a picture, or .csv for the samples"
 )  # fmt: skip
 @click.option("--out", metavar="FILE", help="Write a picture (.png .svg .pdf) or the samples (.csv).")
 @click.option("--wrt", metavar="NAME", help="With one range: plot d(output)/d(NAME) instead of the ranged variable's.")
+@click.option(
+    "--order", type=click.IntRange(1, 2), default=1, show_default=True, metavar="N",
+    help="With one range: 2 adds the second derivative d2(output)/d(NAME)2.",
+)  # fmt: skip
 @kit.of_option("Plot this named node instead of the output.")
-def command(args, file, sets, points, out, wrt, of):
+def command(args, file, sets, points, out, wrt, order, of):
     """Plot the output and its derivative over a range of one variable, or contours over two.
 
     Give a range as --NAME LO:HI. With one range: the output and its derivative against it,
     with gaps where they are undefined and kinks marked. With two: contours of the output and
-    its negative gradient as arrows, the picture of gradient descent. Other variables are fixed
+    its negative gradient as arrows, the picture of gradient descent. --order 2 adds the second
+    derivative below the first (one range). Other variables are fixed
     by their bindings. Without --out, the samples go to standard output as CSV (full precision,
     an empty cell where a value is undefined).
 
@@ -35,6 +40,7 @@ def command(args, file, sets, points, out, wrt, of):
     Examples:
       gradcli plot "y = tanh(x)" --x -4:4 --out tanh.png
       gradcli plot "y = relu(x) + log(x + 2)" --x -4:4 --out kinks.svg
+      gradcli plot "y = tanh(x)" --x -4:4 --order 2 --out tanh2.png
       gradcli plot "L = (x - 1)**2 + 3*(y + 0.5)**2" --x -2:3 --y -2:2 --out bowl.png
       gradcli plot "o = tanh(x*w + b)" --w -3:3 --x 2 --b 0.5 --points 50 > samples.csv
     """
@@ -50,6 +56,8 @@ def command(args, file, sets, points, out, wrt, of):
         raise InputError(f"at most two ranges (a curve or contours); got {', '.join('--' + n for n in ranges)}")
     if len(ranges) == 2 and wrt is not None:
         raise InputError("--wrt is for one range; with two the arrows show the gradient in both ranged variables")
+    if len(ranges) == 2 and order > 1:
+        raise InputError("--order 2 is for one range; with two the contours show the output and its gradient")
     if len(ranges) == 2 and points is not None and points > MAX_SIDE:
         raise InputError(f"--points {points}: with two ranges at most {MAX_SIDE:,} per side")
     if wrt is not None and wrt not in graph.variables:
@@ -66,7 +74,7 @@ def command(args, file, sets, points, out, wrt, of):
     batch = Batch(graph, program.output(), fixed)
     if len(ranges) == 1:
         ((name, (lo, hi)),) = ranges.items()
-        samples = curve(batch, name, lo, hi, points or 400, wrt)
+        samples = curve(batch, name, lo, hi, points or 400, wrt, order)
         value = samples.series[0].values
     else:
         samples = surface(batch, ranges, points or 200)

@@ -7,14 +7,23 @@ import os
 import click
 
 from ..descent import Descent, moving
-from ..errors import EvalError, Interrupted
+from ..errors import EvalError, InputError, Interrupted
 from ..interrupts import interruptible, shielded, take_pending
 from . import _toolkit as kit
 
 
 @kit.program_command("step")
 @kit.program_options
-@click.option("--lr", "rate", required=True, metavar="RATE", help="Learning rate (positive): v -= RATE * dL/dv.")
+@click.option(
+    "--lr",
+    "rate",
+    metavar="RATE",
+    help="Learning rate (positive): v -= RATE * dL/dv (gd; required), v -= RATE * H^-1 g (newton; default 1).",
+)
+@click.option(
+    "--method", type=click.Choice(["gd", "newton"]), default="gd", show_default=True,
+    help="gd: gradient descent; newton: Newton's method on the moving variables' Hessian.",
+)  # fmt: skip
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="How many updates.")
 @click.option("--wrt", multiple=True, metavar="A,B", help="Move only these variables.")
 @click.option("--freeze", multiple=True, metavar="A,B", help="Move every variable but these.")
@@ -24,8 +33,8 @@ from . import _toolkit as kit
 @kit.format_option("table", "json")
 @kit.precision_option
 @kit.strict_option
-def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, precision, strict):
-    """Take gradient-descent steps: v -= lr * dL/dv.
+def command(args, file, sets, rate, method, steps, wrt, freeze, of, picture, plot, fmt, precision, strict):
+    """Take gradient-descent steps: v -= lr * dL/dv (or Newton's: v -= H^-1 g).
 
     Each step moves every variable (or only --wrt, or all but --freeze) by -lr times its
     gradient, then evaluates the program again. --steps N repeats it on the same compiled
@@ -33,6 +42,10 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, 
     a variable non-finite stops the descent; the report shows the last finite state (exit 1).
     A variable whose gradient is infinite or undefined at the start is not moved (a note says
     which; --strict: an error).
+
+    --method newton moves all the moving variables at once by the Hessian's inverse times the
+    gradient (scaled by --lr, 1 by default): a quadratic's minimum in one step. Where the
+    Hessian is singular or not positive definite there is no Newton step (exit 1).
 
     \b
     Examples:
@@ -42,9 +55,12 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, 
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.01 --steps 10 --format json
       gradcli step "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --lr 0.001 --graph after.svg
       gradcli step "(x-3)**2 + 5*(y+1)**2" --x 0 --y 0 --lr 0.08 --steps 30 --plot path.png
+      gradcli step "(x-3)**2 + (y+1)**2" --x 0 --y 0 --method newton
     """
     program = kit.program_input(args, sets, file, of)
-    lr = kit.learning_rate(rate, "; to climb instead, negate the program's output")
+    if rate is None and method == "gd":
+        raise InputError("missing option '--lr' (gradient descent's learning rate; --method newton needs none)")
+    lr = 1.0 if rate is None else kit.learning_rate(rate, "; to climb instead, negate the program's output")
     if picture is not None:
         from ..render import FORMATS
 
@@ -62,7 +78,12 @@ def command(args, file, sets, rate, steps, wrt, freeze, of, picture, plot, fmt, 
     out = kit.stdout_console() if fmt == "table" else None  # JSON needs no Rich (start-up time)
     # From here a signal (Ctrl-C, SIGTERM, SIGHUP) waits, except in the long parts, which handle it:
     # whenever it comes, the report shows the last whole step, or the error says that no step finished.
-    options = {"every": fmt == "json" or plot is not None, "strict": strict, "trail": plot is not None}
+    options = {
+        "every": fmt == "json" or plot is not None,
+        "strict": strict,
+        "trail": plot is not None,
+        "method": method,
+    }
     with shielded():
         descent = _descend(graph, bindings, output, lr, chosen, steps, out is not None and out.is_terminal, options)
         pictures = []

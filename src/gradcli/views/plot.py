@@ -1,6 +1,7 @@
 """The pictures of `gradcli plot` and `step --plot`, drawn with matplotlib's Agg canvas (no display).
 
-* a curve: one panel per series (the output, then its derivative), sharing the horizontal axis;
+* a curve: one panel per series (the output, its derivative, its second derivative if asked),
+  sharing the horizontal axis;
   gaps where a value is undefined (shaded where the output itself is), kinks marked by a dotted
   line and a ring on the output;
 * a surface: filled contours of the output, the negative gradient as arrows (thinned), kinks as
@@ -266,7 +267,8 @@ def descent_figure(d, samples: Curve | Surface | None) -> Figure:
     """A descent (a `Descent` run with `trail=True`) on `samples`, the output around its path
     (`sampling.around_descent`): the path on the curve (one moving variable), on the contours (two),
     or, without samples, the output against the step number."""
-    subtitle = f"gradient descent on {d.label}: {d.steps} step{'' if d.steps == 1 else 's'}, lr {d.lr:g}"
+    method = "Newton's method" if d.method == "newton" else "gradient descent"
+    subtitle = f"{method} on {d.label}: {d.steps} step{'' if d.steps == 1 else 's'}, lr {d.lr:g}"
     if d.problem is not None:
         subtitle += " (stopped: the next step fails)"
     if samples is None:

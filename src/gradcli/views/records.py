@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from ..datasets import Data
     from ..derivation import Derivation
     from ..descent import Descent
+    from ..formulas import Derivative
     from ..gradcheck import Row
+    from ..hessian import Hessian
     from ..training import History, Network
 
 
@@ -120,11 +122,42 @@ def step_json(d: Descent, chunk: int = 10_000) -> Iterator[str]:
         "grads": {n: finite(start.grads[i]) for n, i in variables.items()},
         "after": {"value": d.history[-1], "values": {n: d.values[i] for n, i in variables.items()}},
     }
+    if d.method != "gd":
+        head = {"output": head.pop("output"), "method": d.method} | head
     yield json.dumps(head, allow_nan=False)[:-1] + ', "history": ['
     history = d.history.all
     for first in range(0, len(history), chunk):
         yield (", " if first else "") + joined(history[first : first + chunk].tolist())
     yield "]" + (f', "notes": {json.dumps(notes_record(start))}' if start.notes else "") + "}\n"
+
+
+def diff_record(derivative: Derivative, values: dict[str, float] | None = None) -> dict:
+    """The JSON record (docs/json.md): formulas and values keyed by variable (`x`), or by `x,z` past order 1."""
+    texts = derivative.texts()
+
+    def key(wrt: tuple[str, ...]) -> str:
+        return ",".join(wrt)
+
+    return {
+        "output": derivative.label,
+        "wrt": derivative.wrt,
+        "order": derivative.order,
+        "derivatives": {key(f.wrt): texts[f.name] for f in derivative.formulas},
+        "program": derivative.program(),
+        "values": None if values is None else {key(f.wrt): finite(values[f.name]) for f in derivative.formulas},
+    }
+
+
+def hessian_record(h: Hessian) -> dict:
+    """The JSON record (docs/json.md); a number that is not finite is null."""
+    run = h.run
+    return {
+        "output": run.graph.labels()[run.output],
+        "value": run.values[run.output],
+        "variables": h.names,
+        "gradient": {name: finite(run.grads[i]) for name, i in zip(h.names, h.variables)},
+        "hessian": [[finite(v) for v in row] for row in h.matrix],
+    }
 
 
 def check_record(rows: list[Row], against: str, output: str, method: str) -> dict:

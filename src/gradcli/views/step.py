@@ -45,8 +45,9 @@ def change_line(d: Descent, precision: int = 4) -> Text:
     """`L: -8.0000 -> -8.0721  (Δ -0.0721)`, with the number of steps when there were several."""
     first, last = d.history[0], d.history[-1]
     text = f"{d.label}: {number(first, precision)} -> {number(last, precision)}  (Δ {number(last - first, precision)})"
-    if d.steps != 1:
-        text += f" after {d.steps} steps"
+    newton = " Newton" if d.method == "newton" else ""
+    if d.steps != 1 or newton:
+        text += f" after {d.steps}{newton} step{'' if d.steps == 1 else 's'}"
     return Text(text)
 
 
