@@ -44,7 +44,7 @@ import numbers
 from collections.abc import Iterable
 
 from .graph import Graph, Node
-from .ops import FUNCTIONS, OPS, Op
+from .ops import FUNCTIONS, OPS, Op, ieee
 
 
 class Rule:
@@ -454,11 +454,7 @@ def _apply(name: str, *args):
     """The op `name` on Values and numbers: a new Value, or a number when every argument is one. Where
     the op has no float value (a derivative 1/0), the result is IEEE's inf or nan, as the float pass has it."""
     rule = RULES[name]
-    data = [a.data if isinstance(a, Value) else a for a in args]
-    try:
-        result = rule.forward(*data)
-    except (ArithmeticError, ValueError):
-        result = _ieee(name, data)
+    result = ieee(name, *(a.data if isinstance(a, Value) else a for a in args))
     if not any(isinstance(a, Value) for a in args):
         return result
     v = _new(Value)
@@ -467,15 +463,6 @@ def _apply(name: str, *args):
     v._b = args[1] if len(args) == 2 else None
     v._users = 0
     return v
-
-
-def _ieee(name: str, data: list) -> float:
-    import numpy as np
-
-    from .ops import array_ops
-
-    with np.errstate(all="ignore"):
-        return float(array_ops()[name].forward(*(np.float64(x) for x in data)))
 
 
 def _step(v: Value) -> None:
