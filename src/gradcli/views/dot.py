@@ -170,8 +170,9 @@ def backward_digraph(graph: Graph, adjoint, values=None, grads=None, *, rankdir=
             name = labels[i] if kind == "value" else f"d{top}/d{labels[i]}"
             texts[j] = (name, ATOM)
             drawn[j] = f"v{i}" if kind == "value" else f"g{i}"
-        else:
-            texts[j] = TEXT.node(expr, j, texts)
+        else:  # cut as it is made, so that a long sum's text stays short (and the work linear)
+            text, precedence = TEXT.node(expr, j, texts)
+            texts[j] = (_cut(text), precedence)
     styles = {kind: _attrs(style) for kind, style in ADJOINT_STYLES.items()}
     op_style = _attrs(ADJOINT_OP)
     adjoint_edge, forward_edge = (f" [{_attrs(style).strip()}]" for style in (ADJOINT_EDGE, FORWARD_EDGE))
@@ -211,7 +212,7 @@ def backward_digraph(graph: Graph, adjoint, values=None, grads=None, *, rankdir=
         if s is None:  # the output: the seed, 1
             record(f"g{i}", shown if bound else f"{shown} | 1", "seed", g)
             continue
-        formula = "" if bound else f" | {_field(_cut(texts[s][0]))}"
+        formula = "" if bound else f" | {_field(texts[s][0])}"
         record(f"g{i}", shown + formula, "grad", g)
         if s in drawn or not expr.args[s]:  # another node's adjoint, a forward value or a number
             edge(s, f"g{i}")
@@ -225,7 +226,7 @@ def backward_digraph(graph: Graph, adjoint, values=None, grads=None, *, rankdir=
                 parts.append(j)
                 stack.extend(expr.args[j])
         for j in sorted(parts):
-            record(f"a{j}", _field(_cut(texts[j][0])), "part", j)
+            record(f"a{j}", _field(texts[j][0]), "part", j)
             operation(j, f"a{j}")
         operation(s, f"g{i}")
     return dot
