@@ -118,6 +118,16 @@ def test_without_the_flag_grads_stay_floats_and_equal_the_flagged_pass():
     assert [v.grad.data for v in graphed] == pytest.approx([v.grad for v in plain], rel=1e-15)
 
 
+def test_draw_dot_shows_the_numbers_of_grads_that_are_values():
+    from gradcli import draw_dot
+
+    x = Value(3.0, label="x")
+    y = x**3
+    y.backward(create_graph=True)
+    source = draw_dot(y).source
+    assert 'label="{ x | data 3.0000 | grad 27.0000 }"' in source
+
+
 def test_a_micrograd_op_with_its_own_backward_cannot_be_differentiated_again():
     x = Value(2.0)
     out = Value(x.data**3, (x,), "cube")

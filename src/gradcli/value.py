@@ -492,7 +492,7 @@ def _undefined(v: Value, exc: Exception) -> Exception:
 
 
 def to_graph(*outputs: Value) -> tuple[Graph, list[float], list[float]]:
-    """The graph of the outputs as a gradcli `Graph`, with every node's data and current grad.
+    """The graph of the outputs as a gradcli `Graph`, with every node's data and current grad (a number).
 
     Values become nodes in topological order and numbers become constants. A leaf value is a
     variable and a labelled computed value a named node, under its label; a label used twice
@@ -519,7 +519,8 @@ def to_graph(*outputs: Value) -> tuple[Graph, list[float], list[float]]:
         if name is not None:
             name = next(n for n in _suffixed(name) if n not in graph.named and n not in graph.variables)
         op = "var" if leaf else v._rule.op.name if v._rule.__class__ is Rule else v._op
-        index[v] = add(op, args, name, v.data, v.grad)
+        grad = v.grad.data if isinstance(v.grad, Value) else v.grad  # a grad made by create_graph=True
+        index[v] = add(op, args, name, v.data, grad)
         if name is not None:
             (graph.variables if leaf else graph.named)[name] = index[v]
     graph.output = index[outputs[-1]]

@@ -2,8 +2,8 @@
 
 One record per value (`name | data 2.0000 | grad 6.0000`) and a small circle per operation
 feeding its result. Variables, constants, intermediates and the output differ by fill and
-border only: a calm picture for notes and slides. `render.py` turns the picture into SVG, PNG,
-PDF or DOT bytes.
+border only: a calm picture for notes and slides. `backward_digraph` adds the backward pass
+beside it (`graph --backward`), in green. `render.py` turns the picture into SVG, PNG, PDF or DOT bytes.
 
 `draw_dot` is micrograd's picture of a Value's graph, drawn with or without Graphviz installed:
 
@@ -23,6 +23,7 @@ what to install.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -161,7 +162,7 @@ def backward_digraph(graph: Graph, adjoint, values=None, grads=None, *, rankdir=
     dot = digraph(graph, values, grads, rankdir=rankdir, precision=precision, output=adjoint.output)
     expr, labels, bound = adjoint.expr, graph.labels(), adjoint.values is not None
     top = labels[adjoint.output]
-    texts: list = [None] * len(expr)  # each node's formula, as `gradcli diff` writes it
+    texts: list = [None] * len(expr)  # each node's formula to show, in `gradcli diff`'s notation
     drawn: dict[int, str] = {}  # Expr node -> the DOT node that shows it
     for j in range(len(expr)):
         leaf = adjoint.leaf(j)
@@ -176,7 +177,7 @@ def backward_digraph(graph: Graph, adjoint, values=None, grads=None, *, rankdir=
     styles = {kind: _attrs(style) for kind, style in ADJOINT_STYLES.items()}
     op_style = _attrs(ADJOINT_OP)
     adjoint_edge, forward_edge = (f" [{_attrs(style).strip()}]" for style in (ADJOINT_EDGE, FORWARD_EDGE))
-    body, consts = dot.body, iter(range(1 << 62))
+    body, consts = dot.body, itertools.count()
 
     def record(node: str, label: str, kind: str, j: int) -> None:
         if bound and kind != "const":
