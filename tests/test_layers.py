@@ -20,7 +20,7 @@ LAYERS = {
     "core": ["graph", "parser", "autodiff", "symbolic", "printing", "value", "nn", "engine"],
     "models": [
         "program", "descent", "derivation", "gradcheck", "torchcheck", "datasets", "training", "batch",
-        "batchjob", "datafile", "sampling", "audit", "formulas", "hessian",
+        "batchjob", "datafile", "sampling", "audit", "formulas", "hessian", "adjoint",
     ],
     "views": ["views", "render", "walkpage"],
     "commands": ["commands"],

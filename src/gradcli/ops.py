@@ -231,6 +231,18 @@ def at_kink(op: str, args) -> str:
     return found[1] if found is not None and found[0] == 0 else ""
 
 
+def ieee(name: str, *args: float) -> float:
+    """The op on floats, with IEEE arithmetic's inf or nan where its float function raises (`1/0` is inf):
+    how a derivative's value is shown where it has none."""
+    try:
+        return OPS[name].forward(*args)
+    except (ArithmeticError, ValueError):
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            return float(array_ops()[name].forward(*(np.float64(x) for x in args)))
+
+
 def array_ops() -> dict[str, Op]:
     """The same table over numpy arrays, for running one graph over a whole batch."""
     import numpy as np

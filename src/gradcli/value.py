@@ -20,6 +20,20 @@ Gradients accumulate, as in micrograd and PyTorch: `backward()` adds d(self)/d(v
 for every value `v` in self's graph (self included), so calling it twice doubles every grad.
 Zero them between passes with `zero_grad()` (the whole graph) or `Module.zero_grad()` (a
 network's parameters), as micrograd's training loop does.
+
+Higher order, PyTorch's way: `backward(create_graph=True)` runs the same pass with Values in
+place of floats (each local derivative built from its expression in the op table), so every
+grad is a Value with a graph of its own, that can be differentiated again. The accumulation
+rule is the same, so zero a grad before differentiating it (PyTorch's `x.grad = None`):
+
+    >>> x = Value(3.0)
+    >>> y = x**3
+    >>> y.backward(create_graph=True)
+    >>> g = x.grad                  # dy/dx = 3*x**2, a Value
+    >>> x.grad = 0.0                # otherwise the next pass adds to it (27 + 18)
+    >>> g.backward()
+    >>> g.data, x.grad
+    (27.0, 18.0)
 """
 
 from __future__ import annotations
@@ -30,7 +44,7 @@ import numbers
 from collections.abc import Iterable
 
 from .graph import Graph, Node
-from .ops import FUNCTIONS, OPS, Op
+from .ops import FUNCTIONS, OPS, Op, ieee
 
 
 class Rule:
@@ -76,17 +90,27 @@ class Value:
     # Arithmetic with numbers on either side (+ - * / **, unary -, abs) and the functions
     # (relu tanh sigmoid exp log sqrt sin cos tan, pow max min) are made from the op table below the class.
 
-    def backward(self) -> None:
-        """Add d(self)/d(v) to `v.grad` for every value `v` in self's graph (see the module doc)."""
+    def backward(self, create_graph: bool = False) -> None:
+        """Add d(self)/d(v) to `v.grad` for every value `v` in self's graph (see the module doc).
+
+        With `create_graph=True` every grad is a Value built by the pass, to be differentiated again.
+        """
         found, stale = [self], []
         try:
             _count_users(found, stale)
-            _backpropagate(self)
+            if create_graph:
+                _backpropagate_values(self, found)
+            else:
+                _backpropagate(self)
         except BaseException:  # a failed or interrupted pass changes nothing and leaves no count behind
             _restore(found, stale)
             raise
         for v, g in stale:
             v.grad += g
+        if create_graph:
+            for v in found:
+                if not isinstance(v.grad, Value):  # a derivative that is a number is a constant Value
+                    v.grad = Value(v.grad)
 
     def zero_grad(self) -> None:
         """Set the grad of every value in self's graph to 0."""
@@ -375,6 +399,72 @@ def _backpropagate(out: Value) -> None:
         raise _undefined(v, exc) from None
 
 
+def _backpropagate_values(out: Value, found: list[Value]) -> None:
+    """The chain rule from `out` with Values for grads: `_backpropagate`'s order and sums, each local
+    derivative built from the op table's expression over the arguments and the value (`symbolic.Template`)."""
+    from .symbolic import templates
+
+    for v in found:
+        if v._rule.__class__ is Custom and v._rule.backward is not None:
+            raise TypeError(
+                f"backward(create_graph=True): {v._rule.op!r} was made by Value(data, children, op) with its own"
+                " _backward function, which cannot be differentiated again; build it from Value operations"
+            )
+    table = templates()
+    out._users = 0
+    out.grad = 1.0
+    ready = [out]
+    v = out
+    try:
+        while ready:
+            v = ready.pop()
+            rule = v._rule
+            if rule is None:
+                continue
+            g, a, b = v.grad, v._a, v._b
+            if a.__class__ is tuple:  # micrograd's constructor with no _backward: passes nothing on
+                args = a
+            else:
+                args = (a,) if b is None else (a, b)
+                slots = {"x": a, "y": args[-1], "out": v}
+                for arg, template in zip(args, table[rule.op.name]):
+                    if isinstance(arg, Value):
+                        term = _times(template.apply(_apply, float, slots), g)
+                        before = arg.grad
+                        arg.grad = term if before.__class__ is float and not before else _apply("add", before, term)
+            for arg in args:  # one use each, as counted (x*x uses x twice)
+                if isinstance(arg, Value):
+                    arg._users -= 1
+                    if not arg._users:
+                        ready.append(arg)
+    except (ArithmeticError, ValueError) as exc:
+        raise _undefined(v, exc) from None
+
+
+def _times(local, g):
+    """local * g, where a factor of 1 is left out (exact)."""
+    if local.__class__ is float and local == 1.0:
+        return g
+    if g.__class__ is float and g == 1.0:
+        return local
+    return _apply("mul", local, g)
+
+
+def _apply(name: str, *args):
+    """The op `name` on Values and numbers: a new Value, or a number when every argument is one. Where
+    the op has no float value (a derivative 1/0), the result is IEEE's inf or nan, as the float pass has it."""
+    rule = RULES[name]
+    result = ieee(name, *(a.data if isinstance(a, Value) else a for a in args))
+    if not any(isinstance(a, Value) for a in args):
+        return result
+    v = _new(Value)
+    v.data, v.grad, v.label = result, 0.0, ""
+    v._rule, v._a = rule, args[0]
+    v._b = args[1] if len(args) == 2 else None
+    v._users = 0
+    return v
+
+
 def _step(v: Value) -> None:
     """One value's step of the chain rule (micrograd's `v._backward()`): add
     d(v)/d(arg) * v.grad to the grad of each Value argument, with the op table's derivatives."""
@@ -402,7 +492,7 @@ def _undefined(v: Value, exc: Exception) -> Exception:
 
 
 def to_graph(*outputs: Value) -> tuple[Graph, list[float], list[float]]:
-    """The graph of the outputs as a gradcli `Graph`, with every node's data and current grad.
+    """The graph of the outputs as a gradcli `Graph`, with every node's data and current grad (a number).
 
     Values become nodes in topological order and numbers become constants. A leaf value is a
     variable and a labelled computed value a named node, under its label; a label used twice
@@ -429,7 +519,8 @@ def to_graph(*outputs: Value) -> tuple[Graph, list[float], list[float]]:
         if name is not None:
             name = next(n for n in _suffixed(name) if n not in graph.named and n not in graph.variables)
         op = "var" if leaf else v._rule.op.name if v._rule.__class__ is Rule else v._op
-        index[v] = add(op, args, name, v.data, v.grad)
+        grad = v.grad.data if isinstance(v.grad, Value) else v.grad  # a grad made by create_graph=True
+        index[v] = add(op, args, name, v.data, grad)
         if name is not None:
             (graph.variables if leaf else graph.named)[name] = index[v]
     graph.output = index[outputs[-1]]

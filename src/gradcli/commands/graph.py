@@ -34,10 +34,16 @@ from . import _toolkit as kit
     show_default=True,
     help="Left to right, or top to bottom.",
 )
+@click.option(
+    "--backward",
+    is_flag=True,
+    help="Draw the backward pass beside the graph: a green box dL/dv for each value, computed from the boxes"
+    " above it and the forward values it reads (dashed edges).",
+)
 @kit.of_option()
 @kit.precision_option
 @kit.strict_option
-def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
+def command(args, file, sets, out, fmt, rankdir, backward, of, precision, strict):
     """Draw the computation graph: each value with its data and grad, each operation a circle.
 
     With every variable bound the picture shows data and grad; with none, the bare structure.
@@ -55,15 +61,18 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
       gradcli graph "e=a*b; d=e+c; L=d*f" --rankdir TB > seed.dot
       gradcli graph -f model.grad --format svg > model.svg
       gradcli graph "e=a*b; d=e+c; L=d*f" --a 2 --b -3 --c 10 --f -2 --out walk.html
+      gradcli graph "L=(a*b+c)*f" --a 2 --b -3 --c 10 --f -2 --backward --out backward.png
     """
     from ..render import render, save
-    from ..views.dot import digraph, run_digraph
+    from ..views.dot import backward_digraph, digraph, run_digraph
 
     program = kit.program_input(args, sets, file, of)
     to_stdout = out in (None, "-")
     fmt = (fmt or "dot") if to_stdout else _format(out, fmt)
     graph, bindings = program.graph, program.bindings(require=fmt == "html")
     output = program.output()
+    if fmt == "html" and backward:
+        raise InputError("--backward draws a picture; the page (.html) steps through the backward pass itself")
     if fmt == "html":
         return _page(graph, bindings, output, file, None if to_stdout else out, rankdir, precision, strict)
     if to_stdout and fmt in ("png", "pdf") and sys.stdout.isatty():
@@ -80,12 +89,20 @@ def command(args, file, sets, out, fmt, rankdir, of, precision, strict):
     else:
         run = Run.of(graph, bindings, output, strict)
         picture = run_digraph(run, rankdir=rankdir, precision=precision)
+    size = len(graph)
+    if backward:
+        from ..adjoint import adjoint_program
+
+        adjoint = adjoint_program(graph, output, None if run is None else run.values)
+        values, grads = (None, None) if run is None else (run.values, [run.grad(i) for i in range(size)])
+        picture = backward_digraph(graph, adjoint, values, grads, rankdir=rankdir, precision=precision)
+        size += adjoint.size  # the adjoints and their parts are values of the picture too
     if to_stdout:
         sys.stdout.flush()
-        sys.stdout.buffer.write(render(picture, fmt, len(graph)))
+        sys.stdout.buffer.write(render(picture, fmt, size))
         sys.stdout.buffer.flush()
     else:
-        save(picture, out, fmt, len(graph))
+        save(picture, out, fmt, size)
         click.echo(f"wrote {out}", err=True)
     if run is not None:
         kit.echo_note(run.undefined_note())

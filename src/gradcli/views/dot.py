@@ -2,8 +2,8 @@
 
 One record per value (`name | data 2.0000 | grad 6.0000`) and a small circle per operation
 feeding its result. Variables, constants, intermediates and the output differ by fill and
-border only: a calm picture for notes and slides. `render.py` turns the picture into SVG, PNG,
-PDF or DOT bytes.
+border only: a calm picture for notes and slides. `backward_digraph` adds the backward pass
+beside it (`graph --backward`), in green. `render.py` turns the picture into SVG, PNG, PDF or DOT bytes.
 
 The picture is a `Picture`: the parts of a `graphviz.Digraph` (name, default attributes, body
 lines) and the same DOT source, written here, so that `gradcli graph` never imports the graphviz
@@ -24,12 +24,15 @@ Graphviz that gradcli installs, PNG and PDF from that SVG (see `render`), DOT th
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from typing import TYPE_CHECKING
 
 from ..fmt import number
 from ..graph import Graph
+from ..ops import OPS
+from ..printing import ATOM, TEXT
 from ..render import check_size, format_of, save
 from ..value import Value, to_graph
 
@@ -151,6 +154,106 @@ def run_digraph(run, *, rankdir="LR", precision=4) -> Picture:
     graph = run.graph
     grads = [run.grad(i) for i in range(len(graph))]
     return digraph(graph, run.values, grads, rankdir=rankdir, precision=precision, output=run.output)
+
+
+# ---- the backward pass beside it (`graph --backward`) ----------------------------------------------
+
+#: The adjoints, in a calm green: each dL/dv boxed like a value, its parts lighter, the seed bold.
+ADJOINT_STYLES = {
+    "grad": {"style": "filled", "fillcolor": "#e3f1e8", "color": "#4f8a6b"},
+    "seed": {"style": "filled,bold", "fillcolor": "#e3f1e8", "color": "#4f8a6b"},
+    "part": {"color": "#8fb5a0", "fontcolor": GREY},
+    "const": STYLES["const"],
+}
+ADJOINT_OP = OP_STYLE | {"fillcolor": "#eef6f1", "color": "#8fb5a0"}
+#: The backward pass's own edges, each declared from its end and drawn back (`dir=back`), so that
+#: dL/dv sits in v's column and the pass runs right to left under the program; and the dashed light
+#: edges that bring it a forward value, which do not rank (`constraint=false`).
+ADJOINT_EDGE = {"color": "#4f8a6b", "dir": "back"}
+FORWARD_EDGE = {"style": "dashed", "color": "#b8b8b8", "constraint": "false"}
+TEXT_LIMIT = 32  # a part's formula past this many characters is cut, ending in ...
+
+
+def backward_digraph(graph: Graph, adjoint, values=None, grads=None, *, rankdir="LR", precision=4):
+    """The picture of `graph` (as `digraph` draws it) with its adjoint program beside it: a box
+    `dL/dv` per value v with a gradient (its number, or its formula when there are no values), each
+    computed from the boxes above it and the forward values it reads (dashed light edges)."""
+    dot = digraph(graph, values, grads, rankdir=rankdir, precision=precision, output=adjoint.output)
+    expr, labels, bound = adjoint.expr, graph.labels(), adjoint.values is not None
+    top = labels[adjoint.output]
+    texts: list = [None] * len(expr)  # each node's formula to show, in `gradcli diff`'s notation
+    drawn: dict[int, str] = {}  # Expr node -> the DOT node that shows it
+    for j in range(len(expr)):
+        leaf = adjoint.leaf(j)
+        if leaf is not None:
+            kind, i = leaf
+            name = labels[i] if kind == "value" else f"d{top}/d{labels[i]}"
+            texts[j] = (name, ATOM)
+            drawn[j] = f"v{i}" if kind == "value" else f"g{i}"
+        else:  # cut as it is made, so that a long sum's text stays short (and the work linear)
+            text, precedence = TEXT.node(expr, j, texts)
+            texts[j] = (_cut(text), precedence)
+    styles = {kind: _attrs(style) for kind, style in ADJOINT_STYLES.items()}
+    op_style = _attrs(ADJOINT_OP)
+    adjoint_edge, forward_edge = (f" [{_attrs(style).strip()}]" for style in (ADJOINT_EDGE, FORWARD_EDGE))
+    body, consts = dot.body, itertools.count()
+
+    def record(node: str, label: str, kind: str, j: int) -> None:
+        if bound and kind != "const":
+            label += f" | {number(adjoint.values[j], precision)}"
+        if rankdir == "LR":
+            label = f"{{ {label} }}"
+        body.append(f'\t{node} [label="{label}"{styles[kind]}]\n')
+
+    def source(j: int) -> str:
+        """The DOT node an edge from Expr node j starts at; a number gets a small box of its own."""
+        if expr.ops[j] == "const":
+            node = f"k{next(consts)}"
+            record(node, _field(texts[j][0]), "const", j)
+            return node
+        return drawn[j]
+
+    def edge(j: int, to: str) -> None:
+        start = source(j)
+        if start.startswith("v"):
+            body.append(f"\t{start} -> {to}{forward_edge}\n")
+        else:  # declared from its end, drawn back: the backward pass runs right to left, under the forward one
+            body.append(f"\t{to} -> {start}{adjoint_edge}\n")
+
+    def operation(j: int, to: str) -> None:
+        body.append(f'\tq{j} [label="{_field(OPS[expr.ops[j]].symbol)}"{op_style}]\n')
+        for a in expr.args[j]:
+            edge(a, f"q{j}")
+        body.append(f"\t{to} -> q{j}{adjoint_edge}\n")
+
+    for i, g in adjoint.grads.items():
+        s = adjoint.sums.get(i)
+        shown = _field(texts[g][0])
+        if s is None:  # the output: the seed, 1
+            record(f"g{i}", shown if bound else f"{shown} | 1", "seed", g)
+            continue
+        formula = "" if bound else f" | {_field(texts[s][0])}"
+        record(f"g{i}", shown + formula, "grad", g)
+        if s in drawn or not expr.args[s]:  # another node's adjoint, a forward value or a number
+            edge(s, f"g{i}")
+            continue
+        drawn[s] = f"g{i}"
+        parts, stack = [], list(expr.args[s])
+        while stack:  # the local derivatives' own nodes, not drawn yet
+            j = stack.pop()
+            if j not in drawn and expr.args[j]:
+                drawn[j] = f"a{j}"
+                parts.append(j)
+                stack.extend(expr.args[j])
+        for j in sorted(parts):
+            record(f"a{j}", _field(texts[j][0]), "part", j)
+            operation(j, f"a{j}")
+        operation(s, f"g{i}")
+    return dot
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 3] + "..."
 
 
 def check_graph(graph: Graph, fmt: str) -> None:
