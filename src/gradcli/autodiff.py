@@ -98,22 +98,33 @@ class Compiled:
         """d output / d node for every node (0 for nodes that do not feed the output)."""
         grads = [0.0] * len(values)
         grads[output] = seed
-        i = -1
         try:
-            for i, a, da, b, db in self.backward_program(output):
-                g = grads[i]
-                out = values[i]
-                if b is None:
-                    grads[a] += da(values[a], out) * g
-                    continue
-                x, y = values[a], values[b]
-                if da is not None:
-                    grads[a] += da(x, y, out) * g
-                if db is not None:
-                    grads[b] += db(x, y, out) * g
+            backward_pass(self.backward_program(output), values, grads)
         except (ArithmeticError, ValueError) as exc:
-            raise _failure(self, values, i, exc, derivative=True) from None
+            raise _failure(self, values, exc.node, exc, derivative=True) from None
         return grads
+
+
+def backward_pass(program: list, values: list, grads: list) -> None:
+    """Run a backward program (`Compiled.backward_program`) at `values`, adding into `grads` (seeded at
+    the output) in place: the engine's one backward loop, which step's descent runs too. An op that
+    fails raises its ArithmeticError or ValueError with `.node`, the node whose derivative it was."""
+    i = -1
+    try:
+        for i, a, da, b, db in program:
+            g = grads[i]
+            out = values[i]
+            if b is None:
+                grads[a] += da(values[a], out) * g
+                continue
+            x, y = values[a], values[b]
+            if da is not None:
+                grads[a] += da(x, y, out) * g
+            if db is not None:
+                grads[b] += db(x, y, out) * g
+    except (ArithmeticError, ValueError) as exc:
+        exc.node = i
+        raise
 
 
 def compiled(graph: Graph) -> Compiled:

@@ -13,7 +13,7 @@ import time
 from array import array
 from operator import itemgetter
 
-from .autodiff import compiled, evaluate, gradients
+from .autodiff import backward_pass, compiled, evaluate, gradients
 from .errors import DomainError, EvalError, InputError, UnknownVariable, listing, shorten
 from .fmt import infinite
 from .graph import Graph
@@ -181,11 +181,11 @@ class Descent:
     def _advance(self, n: int) -> None:
         """The hot loop: n steps, or fewer when one fails (then `problem` is set to "").
 
-        A step is the engine's backward pass, the update and the engine's forward pass, written out
-        in one loop over the compiled programs (`Compiled.backward` and `Compiled.forward` without
-        their calls and checks): on a graph of a few nodes, those are most of a step's cost. An op
-        that fails, or a result that is not finite, stops it; `_diagnose` then replays that step on
-        the engine's checked path to say why.
+        A step is the engine's backward loop (`backward_pass`), the update and the engine's forward
+        pass, written out here over the compiled program (`Compiled.forward` without its calls and
+        checks): on a graph of a few nodes, those are most of a step's cost. An op that fails, or a
+        result that is not finite, stops it; `_diagnose` then replays that step on the engine's
+        checked path to say why.
         """
         values, output, lr, moving = self.values, self.output, self.lr, self.moving
         forward, backward = self.program.forward_program, self.program.backward_program(output)
@@ -202,16 +202,7 @@ class Descent:
             for step in range(self.steps + 1, self.steps + 1 + n):
                 grads = seed[:]
                 try:
-                    for i, a, da, b, db in backward:
-                        g, out = grads[i], values[i]
-                        if b is None:
-                            grads[a] += da(values[a], out) * g
-                            continue
-                        x, y = values[a], values[b]
-                        if da is not None:
-                            grads[a] += da(x, y, out) * g
-                        if db is not None:
-                            grads[b] += db(x, y, out) * g
+                    backward_pass(backward, values, grads)
                     if newton:  # a Newton step: the Hessian's solve, whose own errors say why it cannot move
                         for i, delta in zip(moving, self._deltas(values, grads)):
                             values[i] -= delta

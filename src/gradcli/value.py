@@ -202,6 +202,15 @@ def _operand(x):
     return None, None
 
 
+def _made(data: float, rule, a, b) -> Value:
+    """A computed Value of `rule` on `a` (and `b`), made field by field, without __init__ (the hottest path)."""
+    v = _new(Value)
+    v.data, v.grad, v.label = data, 0.0, ""
+    v._rule, v._a, v._b = rule, a, b
+    v._users = 0
+    return v
+
+
 def _binary(name: str, method_name: str, reflected: bool = False):
     """The method for `self <op> other`, or `other <op> self` when reflected."""
     rule = RULES[name]
@@ -229,11 +238,7 @@ def _binary(name: str, method_name: str, reflected: bool = False):
             data = forward(x, y)
         except (ArithmeticError, ValueError) as exc:
             raise _domain(rule, exc, x, y) from None
-        v = _new(Value)
-        v.data, v.grad, v.label = data, 0.0, ""
-        v._rule, v._a, v._b = rule, a, b
-        v._users = 0
-        return v
+        return _made(data, rule, a, b)
 
     method.__name__ = method_name
     return method
@@ -249,11 +254,7 @@ def _unary(name: str, method_name: str):
             data = forward(self.data)
         except (ArithmeticError, ValueError) as exc:
             raise _domain(rule, exc, self.data) from None
-        v = _new(Value)
-        v.data, v.grad, v.label = data, 0.0, ""
-        v._rule, v._a, v._b = rule, self, None
-        v._users = 0
-        return v
+        return _made(data, rule, self, None)
 
     method.__name__ = method_name
     method.__doc__ = f"{rule.op.symbol}(self), a new Value."
@@ -457,12 +458,7 @@ def _apply(name: str, *args):
     result = ieee(name, *(a.data if isinstance(a, Value) else a for a in args))
     if not any(isinstance(a, Value) for a in args):
         return result
-    v = _new(Value)
-    v.data, v.grad, v.label = result, 0.0, ""
-    v._rule, v._a = rule, args[0]
-    v._b = args[1] if len(args) == 2 else None
-    v._users = 0
-    return v
+    return _made(result, rule, args[0], args[1] if len(args) == 2 else None)
 
 
 def _step(v: Value) -> None:
