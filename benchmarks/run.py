@@ -6,7 +6,8 @@
 
 Targets: 1 engine (bench_engine), 2 Value API (bench_value), 3 from text (bench_text), 4 first picture
 and start-up, 5 many steps (bench_cli), 6 train (bench_train), 7 batch and plot (bench_batch; `--big` adds
-the 10,000,000-row file), 8 hessian and diff (bench_second). A peer that is not installed is skipped with a
+the 10,000,000-row file), 8 hessian and diff (bench_second),
+and backward() with and without create_graph (bench_create_graph). A peer that is not installed is skipped with a
 note. Figures are medians; ratios are peer / gradcli, so "12x" means gradcli is 12 times faster.
 """
 
@@ -124,6 +125,9 @@ def main() -> None:
     second = optional("bench_second")
     if second is not None:
         rows += second.main(1_000 if quick else 10_000, 1 if quick else 3)
+    create_graph = optional("bench_create_graph")  # backward() with and without create_graph: its own table
+    if create_graph is not None:
+        create_graph.main(2_000 if quick else 100_000, 1 if quick else 7)
 
     print()
     print(f"Python {platform.python_version()} on {platform.machine()}, {platform.node() or 'this machine'}")
