@@ -18,6 +18,7 @@ from functools import cached_property
 from .autodiff import compiled
 from .errors import DomainError, InputError
 from .graph import Graph
+from .ops import ieee
 from .printing import LATEX, TEXT, Layout, Style, number
 from .symbolic import Expr, gradient, program_gradient
 
@@ -148,21 +149,9 @@ def forward(graph: Graph, bindings: dict[str, float]) -> list[float]:
         return program.forward(values)
     except DomainError:
         pass
-    import numpy as np
-
-    from .ops import array_ops
-
-    arrays = array_ops()
     values = program.values(bindings)
-    with np.errstate(all="ignore"):
-        for i, f, a, b in program.forward_program:
-            try:
-                value = f(values[a]) if b is None else f(values[a], values[b])
-            except (ArithmeticError, ValueError):
-                g = arrays[graph.nodes[i].op].forward
-                x = np.float64(values[a])
-                value = float(g(x) if b is None else g(x, np.float64(values[b])))
-            values[i] = value
+    for i, _, a, b in program.forward_program:
+        values[i] = ieee(graph.nodes[i].op, *((values[a],) if b is None else (values[a], values[b])))
     return values
 
 
